@@ -1,0 +1,43 @@
+# The two commands of the README:
+#   make book   -- install what is missing into .venv, render the book into _build/html
+#   make test   -- install what is missing, run pytest, nbval over every notebook (smoke profile),
+#                  and build the book with warnings as errors
+# Also: make notebooks (re-execute every notebook in the cpu profile and save its outputs).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-genlearn
+
+.PHONY: book test pytest nbval book-strict notebooks clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "genlearn needs Python >= 3.10, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build .
+	@echo "The book is in _build/html: open _build/html/index.html in a browser."
+
+test: $(STAMP)
+	$(MAKE) pytest nbval book-strict
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+nbval: $(STAMP)
+	GENLEARN_PROFILE=smoke $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
+		--sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
+
+book-strict: $(STAMP)
+	rm -rf _build/strict
+	$(BIN)/jupyter-book build . --path-output _build/strict -W -n --keep-going
+	@echo "book-strict: the book builds with no warnings"
+
+notebooks: $(STAMP)
+	GENLEARN_PROFILE=cpu $(BIN)/python notebooks/execute.py notebooks/*.ipynb
+
+clean:
+	rm -rf _build runs

@@ -1,0 +1,162 @@
+"""Profiles, devices, seeds, mixed precision and the version stamp every notebook prints first.
+
+A *profile* changes sizes and step counts only, never the code path:
+
+* ``smoke`` -- seconds per notebook; what CI runs with nbval.
+* ``cpu``   -- the default without a GPU: a few minutes per chapter on 2 cores.
+* ``gpu``   -- the default with CUDA: paper-scale data and steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+import time
+from typing import Any, Iterator, TypeVar
+
+import numpy as np
+import torch
+
+PROFILES = ("smoke", "cpu", "gpu")
+DEVICES = ("cpu", "cuda", "mps")
+T = TypeVar("T")
+
+
+def get_profile() -> str:
+    """The active profile: ``$GENLEARN_PROFILE`` if set, else ``gpu`` with CUDA, else ``cpu``."""
+    name = os.environ.get("GENLEARN_PROFILE", "").strip().lower()
+    if not name:
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    if name not in PROFILES:
+        raise ValueError(f"GENLEARN_PROFILE={name!r} is not a profile; choose one of {', '.join(PROFILES)}")
+    return name
+
+
+def pick(*, smoke: T, cpu: T, gpu: T, profile: str | None = None) -> T:
+    """Choose a value by profile, e.g. ``steps = pick(smoke=20, cpu=3000, gpu=20000)``."""
+    profile = profile or get_profile()
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return {"smoke": smoke, "cpu": cpu, "gpu": gpu}[profile]
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """The device to train on: ``name`` or ``$GENLEARN_DEVICE`` if given, else cuda -> mps -> cpu."""
+    name = name or os.environ.get("GENLEARN_DEVICE") or None
+    if name is not None:
+        kind = name.split(":")[0]
+        if kind not in DEVICES:
+            raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("device 'cuda' was asked for but CUDA is not available; use 'cpu' (or unset GENLEARN_DEVICE)")
+        if kind == "mps" and not torch.backends.mps.is_available():
+            raise RuntimeError("device 'mps' was asked for but Apple MPS is not available; use 'cpu'")
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` seeded the same."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS
+    return torch.Generator().manual_seed(seed)
+
+
+def autocast(device: torch.device | str, enabled: bool | None = None) -> contextlib.AbstractContextManager:
+    """Mixed precision where it pays: bfloat16/float16 autocast on CUDA, a no-op elsewhere.
+
+    Keep penalties that need second derivatives (the WGAN-GP gradient penalty) outside this
+    context, in float32.
+    """
+    device = torch.device(device)
+    if enabled is None:
+        enabled = device.type == "cuda"
+    if not enabled or device.type != "cuda":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast(device_type="cuda", dtype=dtype)
+
+
+def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
+    """A GradScaler that is active only for float16 autocast on CUDA (bfloat16 needs none)."""
+    device = torch.device(device)
+    enabled = device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu", enabled=enabled)
+
+
+def to_channels_last(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
+    """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere."""
+    if torch.device(device).type == "cuda":
+        return module.to(memory_format=torch.channels_last)
+    return module
+
+
+def version_info() -> dict[str, Any]:
+    """Profile, device and versions as a dict (what :func:`stamp` prints)."""
+    import genlearn
+
+    device = get_device()
+    info = {
+        "genlearn": genlearn.__version__,
+        "profile": get_profile(),
+        "device": str(device),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+class Stamp:
+    """What a notebook prints first; ``repr`` shows profile, device, versions and start time."""
+
+    def __init__(self) -> None:
+        self.info = version_info()
+        self.started = time.time()
+
+    def __repr__(self) -> str:
+        parts = [f"{k} {v}" for k, v in self.info.items()]
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.started))
+        return "genlearn stamp: " + " | ".join(parts) + f" | started {when}"
+
+    def elapsed(self) -> str:
+        """Wall time since the stamp, e.g. ``'3 min 12 s'``."""
+        return format_seconds(time.time() - self.started)
+
+
+def stamp() -> Stamp:
+    """Print-ready stamp: ``stamp()`` as the last expression of a notebook's first cell."""
+    return Stamp()
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@contextlib.contextmanager
+def timer() -> Iterator[dict[str, float]]:
+    """``with timer() as t: ...`` then ``t['seconds']``."""
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    try:
+        yield out
+    finally:
+        out["seconds"] = time.perf_counter() - start

@@ -1,0 +1,219 @@
+"""The thin training loop: progress bar, history, callbacks, checkpoints, resume.
+
+The step function does the learning (one plain function per update, returning a dict of
+floats); :func:`fit` only repeats it. Interrupt a run (Ctrl-C, a closed laptop, a Colab
+timeout) and call :func:`fit` again with the same checkpoint path: it resumes where it
+stopped, and on CPU it ends with exactly the weights of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint
+
+StepFn = Callable[[Any], Mapping[str, float]]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A step returned NaN or infinity; training stops instead of silently producing noise."""
+
+
+class InfiniteBatches:
+    """Endless shuffled mini-batches over in-memory tensors, resumable from a state dict.
+
+    Epoch ``e`` uses the permutation drawn from ``seed + e``, so the batch order depends only
+    on ``(seed, position)``, never on the global RNG.
+
+    Args:
+        *tensors: tensors with the same first dimension ``N`` (e.g. images and labels).
+        batch_size: rows per batch; the last incomplete batch of an epoch is dropped.
+        seed: seed of the shuffling.
+        device: where to put the batches.
+    """
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
+        if not tensors:
+            raise ValueError("InfiniteBatches needs at least one tensor")
+        n = tensors[0].shape[0]
+        if any(t.shape[0] != n for t in tensors):
+            raise ValueError(f"all tensors need the same first dimension, got {[tuple(t.shape) for t in tensors]}")
+        if not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size must be between 1 and the dataset size {n}, got {batch_size}")
+        self.tensors, self.batch_size, self.seed, self.device = tensors, batch_size, seed, torch.device(device)
+        self.epoch, self.position = 0, 0
+        self._perm = self._permutation()
+
+    def _permutation(self) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.seed + self.epoch)
+        return torch.randperm(self.tensors[0].shape[0], generator=g)
+
+    def __iter__(self) -> "InfiniteBatches":
+        return self
+
+    def __next__(self) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        if self.position + self.batch_size > len(self._perm):
+            self.epoch, self.position = self.epoch + 1, 0
+            self._perm = self._permutation()
+        idx = self._perm[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        batch = tuple(t[idx].to(self.device, non_blocking=True) for t in self.tensors)
+        return batch[0] if len(batch) == 1 else batch
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
+
+    def load_state_dict(self, state: Mapping[str, int]) -> None:
+        self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
+        self._perm = self._permutation()
+
+
+@dataclass
+class History:
+    """Per-step logs: ``history['d_loss']`` is a list aligned with ``history.steps``."""
+
+    steps: list[int] = field(default_factory=list)
+    logs: dict[str, list[float]] = field(default_factory=dict)
+    events: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
+
+    def append(self, step: int, logs: Mapping[str, float]) -> None:
+        self.steps.append(step)
+        for k, v in logs.items():
+            self.logs.setdefault(k, [math.nan] * (len(self.steps) - 1)).append(float(v))
+        for k, seq in self.logs.items():  # keys missing this step
+            if len(seq) < len(self.steps):
+                seq.append(math.nan)
+
+    def record(self, name: str, step: int, value: Any) -> None:
+        """Store a sparse value (a metric, a sample grid) computed every few steps."""
+        self.events.setdefault(name, []).append((step, value))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.logs[key]
+
+    def keys(self):
+        return self.logs.keys()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "logs": self.logs, "events": self.events}
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> "History":
+        return cls(list(state["steps"]), {k: list(v) for k, v in state["logs"].items()}, dict(state["events"]))
+
+
+@dataclass
+class Every:
+    """A callback ``fn(step, history)`` called every ``n`` steps (and after the last step)."""
+
+    n: int
+    fn: Callable[[int, History], None]
+
+
+def _progress(total: int, initial: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, disable=not enabled, dynamic_ncols=True, mininterval=0.5)
+
+
+def fit(
+    step_fn: StepFn,
+    batches: Any,
+    *,
+    steps: int,
+    modules: Mapping[str, nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+    callbacks: Sequence[Every] = (),
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 500,
+    config: Mapping[str, Any] | None = None,
+    time_budget: float | None = None,
+    desc: str = "train",
+    progress: bool = True,
+    postfix_every: int = 10,
+) -> History:
+    """Run ``step_fn(next(batches))`` until ``steps`` steps are done (or ``time_budget`` seconds pass).
+
+    Args:
+        step_fn: one training update; returns a dict of floats (losses, scores).
+        batches: an iterator of batches; an :class:`InfiniteBatches` is checkpointed and resumed too.
+        steps: total number of steps of the run (not the number still to do).
+        modules, optimizers: saved in checkpoints and restored on resume.
+        callbacks: :class:`Every` hooks, e.g. a sample grid or a metric every 500 steps.
+        checkpoint: file to save to and resume from; None keeps everything in memory.
+        checkpoint_every: steps between checkpoints (one is also written at the end, on
+            interruption and on a time-budget stop).
+        config: plain data stored in the checkpoint so the models can be rebuilt.
+        time_budget: stop after this many seconds of training (checkpointed, resumable).
+        desc: progress-bar label.
+        progress: show a tqdm bar (notebook-aware).
+        postfix_every: refresh the bar's loss read-out every this many steps.
+
+    Returns:
+        The :class:`History` of the whole run (resumed runs include the earlier steps).
+
+    Raises:
+        NonFiniteLossError: a loss became NaN or infinite (the last good checkpoint is kept).
+    """
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    history, start = History(), 0
+    resumable = hasattr(batches, "state_dict") and hasattr(batches, "load_state_dict")
+    if checkpoint is not None and Path(checkpoint).is_file():
+        payload = load_checkpoint(checkpoint)
+        start = restore(payload, modules=modules, optimizers=optimizers)
+        history = History.from_state_dict(payload["extra"]["history"])
+        if resumable and "batches" in payload["extra"]:
+            batches.load_state_dict(payload["extra"]["batches"])
+
+    def save(step: int) -> None:
+        if checkpoint is None:
+            return
+        extra = {"history": history.state_dict()}
+        if resumable:
+            extra["batches"] = batches.state_dict()
+        save_checkpoint(checkpoint, modules=modules, optimizers=optimizers, step=step, config=config, extra=extra)
+
+    for m in modules.values():
+        m.train()
+    bar = _progress(steps, start, desc, progress)
+    began, step = time.perf_counter(), start
+    try:
+        while step < steps:
+            logs = step_fn(next(batches))
+            bad = {k: v for k, v in logs.items() if not math.isfinite(float(v))}
+            if bad:
+                where = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
+                raise NonFiniteLossError(
+                    f"{', '.join(f'{k}={v}' for k, v in bad.items())} at step {step + 1}{where}; "
+                    "lower the learning rate or check the inputs' range"
+                )
+            step += 1
+            history.append(step, logs)
+            bar.update(1)
+            if step % postfix_every == 0 or step == steps:
+                bar.set_postfix({k: f"{float(v):.3g}" for k, v in logs.items()}, refresh=False)
+            for cb in callbacks:
+                if step % cb.n == 0 or step == steps:
+                    cb.fn(step, history)
+            if checkpoint is not None and step % checkpoint_every == 0:
+                save(step)
+            if time_budget is not None and time.perf_counter() - began > time_budget:
+                bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{steps}")
+                break
+    except KeyboardInterrupt:
+        save(step)
+        bar.close()
+        if checkpoint is not None:
+            print(f"interrupted at step {step}; saved {checkpoint}; run again to resume")
+        raise
+    bar.close()
+    save(step)
+    return history

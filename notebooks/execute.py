@@ -1,0 +1,56 @@
+"""Execute notebooks top to bottom in place and stamp the measured wall time into their first output.
+
+    GENLEARN_PROFILE=cpu python notebooks/execute.py notebooks/00_setup_and_tour.ipynb
+
+(``make notebooks`` runs every chapter.) The first code cell of each chapter prints
+``genlearn.runtime.stamp()``; this script appends the wall time of the whole run to that output,
+so the committed notebook says how long it took, where and with what.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+STAMP_PREFIX = "genlearn stamp:"
+
+
+def execute(path: Path, timeout: int = 3600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    wall = time.perf_counter() - start
+    from genlearn.runtime import format_seconds
+
+    stamped = False
+    for cell in nb.cells:  # the first printed stamp (a stream output of `print(stamp())`)
+        for out in cell.get("outputs", []):
+            if not stamped and out.get("output_type") == "stream" and STAMP_PREFIX in out.get("text", ""):
+                lines = out["text"].split("\n")
+                i = next(k for k, line in enumerate(lines) if STAMP_PREFIX in line)
+                lines[i] += f" | wall time of this run: {format_seconds(wall)}"
+                out["text"] = "\n".join(lines)
+                stamped = True
+    if not stamped:
+        print(f"  warning: {path} prints no genlearn stamp; add print(stamp()) to its first cell")
+    nbformat.write(nb, path)
+    return wall
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print(__doc__)
+        return 2
+    for p in paths:
+        print(f"executing {p} (profile {os.environ.get('GENLEARN_PROFILE', 'auto')}) ...", flush=True)
+        print(f"  done in {execute(Path(p)):.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

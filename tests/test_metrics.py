@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from torch import nn
+
+from genlearn.metrics import feature_stats, frechet_distance, frechet_distance_from_stats, kernel_distance
+
+
+def random_spd(d, seed):
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(d, d, generator=g, dtype=torch.float64)
+    return a @ a.T / d + 0.1 * torch.eye(d, dtype=torch.float64)
+
+
+def test_fd_closed_form_for_diagonal_gaussians():
+    mu1, mu2 = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])
+    s1, s2 = torch.tensor([1.0, 4.0, 9.0]), torch.tensor([4.0, 1.0, 1.0])
+    # commuting covariances: d^2 = |mu1-mu2|^2 + sum (sqrt(s1) - sqrt(s2))^2 = 5 + (1 + 1 + 4)
+    assert frechet_distance_from_stats(mu1, torch.diag(s1), mu2, torch.diag(s2)) == pytest.approx(11.0, rel=1e-10)
+
+
+def test_fd_matches_scipy_sqrtm_for_non_commuting_covariances():
+    d = 16
+    c1, c2 = random_spd(d, 1), random_spd(d, 2)
+    mu1, mu2 = torch.zeros(d, dtype=torch.float64), torch.full((d,), 0.3, dtype=torch.float64)
+    covmean = scipy.linalg.sqrtm(c1.numpy() @ c2.numpy()).real
+    expected = float(((mu1 - mu2) ** 2).sum()) + np.trace(c1.numpy() + c2.numpy() - 2 * covmean)
+    assert frechet_distance_from_stats(mu1, c1, mu2, c2) == pytest.approx(expected, rel=1e-8)
+
+
+def test_fd_matches_torchmetrics_with_custom_features():
+    torchmetrics_fid = pytest.importorskip("torchmetrics.image.fid")
+    g = torch.Generator().manual_seed(0)
+    f1 = torch.randn(300, 8, generator=g)
+    f2 = torch.randn(300, 8, generator=g) @ torch.randn(8, 8, generator=g) * 0.5 + 0.7
+
+    class Identity(nn.Module):
+        num_features = 8
+
+        def forward(self, x):
+            return x.flatten(1)
+
+    metric = torchmetrics_fid.FrechetInceptionDistance(feature=Identity(), normalize=True)
+    metric.update(f1.view(300, 8, 1, 1), real=True)
+    metric.update(f2.view(300, 8, 1, 1), real=False)
+    assert frechet_distance(f1, f2) == pytest.approx(float(metric.compute()), rel=1e-4)
+
+
+def test_kid_matches_torchmetrics():
+    torchmetrics_kid = pytest.importorskip("torchmetrics.image.kid")
+    g = torch.Generator().manual_seed(1)
+    f1 = torch.randn(200, 8, generator=g)
+    f2 = torch.randn(200, 8, generator=g) + 0.5
+
+    class Identity(nn.Module):
+        def forward(self, x):
+            return x.flatten(1)
+
+    # one subset holding every sample: no randomness on either side
+    metric = torchmetrics_kid.KernelInceptionDistance(feature=Identity(), subsets=1, subset_size=200, normalize=True)
+    metric.update(f1.view(200, 8, 1, 1), real=True)
+    metric.update(f2.view(200, 8, 1, 1), real=False)
+    expected, _ = metric.compute()
+    mean, std = kernel_distance(f1, f2, subsets=1, subset_size=200)
+    assert mean == pytest.approx(float(expected), rel=1e-4)
+    assert std == 0
+
+
+def test_distances_are_zero_for_identical_sets_and_grow_with_shift():
+    f = torch.randn(500, 6, generator=torch.Generator().manual_seed(2))
+    assert frechet_distance(f, f) == pytest.approx(0.0, abs=1e-8)
+    assert frechet_distance(f, f + 1.0) == pytest.approx(6.0, rel=1e-6)  # |mu shift|^2 = 6
+    assert abs(kernel_distance(f, f, subsets=5, subset_size=200)[0]) < 0.05
+    assert kernel_distance(f, f + 1.0, subsets=5, subset_size=200)[0] > 0.5
+
+
+def test_fd_handles_rank_deficient_covariance():
+    f = torch.randn(10, 64, generator=torch.Generator().manual_seed(3))  # N < D
+    d = frechet_distance(f, f * 1.1)
+    assert np.isfinite(d) and d > 0
+
+
+def test_feature_stats_unbiased():
+    f = torch.randn(50, 3, generator=torch.Generator().manual_seed(4))
+    mu, cov = feature_stats(f)
+    assert torch.allclose(cov, torch.from_numpy(np.cov(f.numpy(), rowvar=False)), atol=1e-6)
+    assert torch.allclose(mu, f.double().mean(0))
+
+
+@pytest.mark.parametrize("bad, message", [(torch.zeros(5), r"\(N, D\)"), (torch.zeros(1, 3), "at least 2"),
+                                          (torch.full((3, 2), float("nan")), "NaN")])
+def test_bad_features(bad, message):
+    with pytest.raises(ValueError, match=message):
+        frechet_distance(bad, torch.zeros(4, 2))
+
+
+def test_mismatched_feature_sizes():
+    with pytest.raises(ValueError, match="feature sizes differ"):
+        frechet_distance(torch.randn(5, 3), torch.randn(5, 4))

@@ -1,0 +1,67 @@
+import pytest
+import torch
+
+from genlearn import __version__
+from genlearn.runtime import autocast, format_seconds, get_device, get_profile, pick, seed_everything, stamp
+
+
+def test_profile_from_env(monkeypatch):
+    monkeypatch.setenv("GENLEARN_PROFILE", "cpu")
+    assert get_profile() == "cpu"
+    assert pick(smoke=1, cpu=2, gpu=3) == 2
+    monkeypatch.setenv("GENLEARN_PROFILE", "smoke")
+    assert pick(smoke=1, cpu=2, gpu=3) == 1
+
+
+def test_profile_default_follows_cuda(monkeypatch):
+    monkeypatch.delenv("GENLEARN_PROFILE", raising=False)
+    assert get_profile() == ("gpu" if torch.cuda.is_available() else "cpu")
+
+
+def test_unknown_profile_lists_choices(monkeypatch):
+    monkeypatch.setenv("GENLEARN_PROFILE", "fast")
+    with pytest.raises(ValueError, match="smoke, cpu, gpu"):
+        get_profile()
+    with pytest.raises(ValueError, match="unknown profile"):
+        pick(smoke=1, cpu=2, gpu=3, profile="tpu")
+
+
+def test_device_choice(monkeypatch):
+    monkeypatch.delenv("GENLEARN_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert get_device().type == expected
+    assert get_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="cpu, cuda, mps"):
+        get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            get_device("cuda")
+
+
+def test_seed_everything_repeats():
+    g = seed_everything(7)
+    a, b = torch.randn(3), torch.randn(3, generator=g)
+    g = seed_everything(7)
+    assert torch.equal(a, torch.randn(3)) and torch.equal(b, torch.randn(3, generator=g))
+    with pytest.raises(ValueError):
+        seed_everything(-1)
+
+
+def test_autocast_is_noop_on_cpu():
+    with autocast("cpu"):
+        y = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert y.dtype == torch.float32
+
+
+def test_stamp_names_profile_device_versions(monkeypatch):
+    monkeypatch.setenv("GENLEARN_PROFILE", "smoke")
+    text = repr(stamp())
+    assert text.startswith("genlearn stamp:")
+    for part in (f"genlearn {__version__}", "profile smoke", f"torch {torch.__version__}", "device "):
+        assert part in text
+
+
+def test_format_seconds():
+    assert format_seconds(5) == "5 s"
+    assert format_seconds(192) == "3 min 12 s"
+    assert format_seconds(3720) == "1 h 2 min"
