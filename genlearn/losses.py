@@ -1,0 +1,109 @@
+"""GAN objectives, one pure function each, all on discriminator *logits*.
+
+The discriminator returns a logit ``l``; ``D(x) = sigmoid(l)``. Every ``log D`` and ``log(1 - D)``
+is computed through ``binary_cross_entropy_with_logits`` or ``softplus``, which never evaluate
+``log(0)``:
+
+    log D(x)       = log sigmoid(l)  = -softplus(-l)
+    log(1 - D(x))  = log sigmoid(-l) = -softplus(l)
+
+Each function returns a scalar (the mean over the batch), ready for ``.backward()``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _check_logits(name: str, logits: torch.Tensor) -> None:
+    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor of discriminator logits, got {type(logits).__name__}")
+    if logits.dim() not in (1, 2) or (logits.dim() == 2 and logits.shape[1] != 1):
+        raise ValueError(f"{name} must have shape (N,) or (N, 1) (one logit per image), got {tuple(logits.shape)}")
+
+
+def d_loss_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
+    """Discriminator loss of the original GAN (Goodfellow et al. 2014, Eq. 1), to minimize.
+
+        L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]
+
+    i.e. binary cross-entropy with target 1 for real and 0 for fake. ``real_label < 1`` is
+    *one-sided label smoothing* (Salimans et al. 2016, Sec. 3.4): the real target becomes e.g. 0.9,
+    so D stops pushing its real logits to infinity; the fake target stays 0 (smoothing it too
+    would reward G's samples where there is no data).
+
+    Args:
+        real_logits: D's logits on real images, (N,) or (N, 1).
+        fake_logits: D's logits on generated images, (M,) or (M, 1).
+        real_label: target for real images, in (0, 1]; 1.0 is the paper's loss.
+    """
+    _check_logits("real_logits", real_logits)
+    _check_logits("fake_logits", fake_logits)
+    if not 0.0 < real_label <= 1.0:
+        raise ValueError(f"real_label must be in (0, 1], got {real_label}")
+    loss_real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_label))  # ()
+    loss_fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))  # ()
+    return loss_real + loss_fake
+
+
+def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The *saturating* generator loss of the minimax game (Goodfellow et al. 2014, Eq. 1), to minimize.
+
+        L_G = E_z[log(1 - D(G(z)))] = -E_z[softplus(l)]
+
+    When D confidently rejects a sample (l -> -inf), the gradient of softplus(l) vanishes, so G
+    learns nothing early in training -- the reason for :func:`g_loss_nonsaturating`.
+
+    Args:
+        fake_logits: D's logits on generated images, (N,) or (N, 1).
+    """
+    _check_logits("fake_logits", fake_logits)
+    return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(l)) = -softplus(l)
+
+
+def g_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The *non-saturating* generator loss (Goodfellow et al. 2014, Sec. 3, below Eq. 1), to minimize.
+
+        L_G = -E_z[log D(G(z))] = E_z[softplus(-l)]
+
+    Same fixed point as the minimax loss, but strong gradients exactly where D rejects G's samples.
+    Equal to BCE with target 1 on the fake logits.
+
+    Args:
+        fake_logits: D's logits on generated images, (N,) or (N, 1).
+    """
+    _check_logits("fake_logits", fake_logits)
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def d_loss_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Hinge discriminator loss (Miyato et al. 2018, spectral normalization, Eq. 16; Lim & Ye 2017).
+
+        L_D = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]
+
+    Here ``D`` is the raw logit (no sigmoid). D is only penalised on samples inside the margin.
+
+    Args:
+        real_logits: D's logits on real images, (N,) or (N, 1).
+        fake_logits: D's logits on generated images, (M,) or (M, 1).
+    """
+    _check_logits("real_logits", real_logits)
+    _check_logits("fake_logits", fake_logits)
+    return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
+
+
+def g_loss_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Hinge generator loss (Miyato et al. 2018, Eq. 17): ``L_G = -E_z[D(G(z))]`` on raw logits.
+
+    Args:
+        fake_logits: D's logits on generated images, (N,) or (N, 1).
+    """
+    _check_logits("fake_logits", fake_logits)
+    return -fake_logits.mean()
+
+
+D_LOSSES = {"bce": d_loss_bce, "hinge": d_loss_hinge}
+G_LOSSES = {"minimax": g_loss_minimax, "nonsaturating": g_loss_nonsaturating, "hinge": g_loss_hinge}
+
+__all__ = ["D_LOSSES", "G_LOSSES", "d_loss_bce", "d_loss_hinge", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating"]
