@@ -1,0 +1,56 @@
+"""Datasets for the book: small ones that ship inside installed wheels (offline), and loaders for the
+standard benchmarks for readers with a network.
+
+Images are float32 ``(N, C, H, W)`` (or ``(C, H, W)`` for single photos and dataset items) in
+[-1, 1]. Importing this package reads no file and touches no network.
+
+Offline: :func:`load_digits`, :func:`load_mnist_5k`, :func:`typeset_digits`, :func:`load_faces`,
+:func:`load_photo`, :func:`load_texture`, :func:`toy_mixture`.
+Online: :func:`load_torchvision`, :func:`download_pix2pix`, :func:`download_cyclegan`; without a
+network they raise :class:`DatasetUnavailableError` naming the offline alternative.
+"""
+
+from ._common import DatasetUnavailableError
+from .archives import (
+    CYCLEGAN_DATASETS,
+    PIX2PIX_DATASETS,
+    download_archive,
+    download_cyclegan,
+    download_pix2pix,
+)
+from .digits import load_digits, load_mnist_5k, typeset_digits
+from .folders import PairedImageFolder, UnpairedImageFolder
+from .images import RandomCropDataset, list_photos, list_textures, load_faces, load_photo, load_texture
+from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
+from .registry import DATASETS, OFFLINE_DATASETS, get_dataset
+from .toy import MIXTURES, mixture_modes, mode_coverage, toy_mixture
+
+__all__ = [
+    "CYCLEGAN_DATASETS",
+    "DATASETS",
+    "MIXTURES",
+    "OFFLINE_DATASETS",
+    "PIX2PIX_DATASETS",
+    "TORCHVISION_DATASETS",
+    "CelebAFaces",
+    "DatasetUnavailableError",
+    "PairedImageFolder",
+    "RandomCropDataset",
+    "UnpairedImageFolder",
+    "download_archive",
+    "download_cyclegan",
+    "download_pix2pix",
+    "get_dataset",
+    "list_photos",
+    "list_textures",
+    "load_digits",
+    "load_faces",
+    "load_mnist_5k",
+    "load_photo",
+    "load_texture",
+    "load_torchvision",
+    "mixture_modes",
+    "mode_coverage",
+    "toy_mixture",
+    "typeset_digits",
+]

@@ -1,0 +1,110 @@
+"""Image-to-image folders: pix2pix pairs (A|B side by side) and CycleGAN's two unpaired domains."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from genlearn.checks import from_uint8
+
+from ._common import check_choice, check_size
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def _image_files(folder: Path, layout: str) -> list[Path]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} does not exist; expected {layout}")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{folder} has no {'/'.join(IMAGE_SUFFIXES)} images; expected {layout}")
+    return files
+
+
+def _read(path: Path, box: tuple[int, int, int, int] | None, size: int) -> torch.Tensor:
+    """Crop ``box`` out of the image at ``path``, resize to ``size`` x ``size`` (bicubic), -> (3, size, size) in [-1, 1]."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        if box is not None:
+            im = im.crop(box)
+        im = im.resize((size, size), Image.Resampling.BICUBIC)
+        return from_uint8(torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1))
+
+
+class PairedImageFolder(Dataset):
+    """pix2pix pairs: ``root/{split}/*.jpg``, each image the input A and target B side by side (A|B).
+
+    Images are resized to ``size`` x ``size`` (bicubic) with no augmentation; pix2pix's random jitter
+    (resize to 286, random 256 crop, flip) belongs in the training loop.
+
+    Args:
+        root: dataset folder, e.g. the path :func:`download_pix2pix` returns.
+        split: subfolder, usually "train", "val" or "test".
+        size: side of each returned image.
+        direction: "AtoB" returns (left, right); "BtoA" returns (right, left).
+
+    Items:
+        ``(a, b)``: float32 ``(3, size, size)`` each, in [-1, 1]; ``a`` is the input, ``b`` the target.
+    """
+
+    def __init__(self, root: str | os.PathLike, split: str = "train", size: int = 256, direction: str = "AtoB") -> None:
+        self.root = Path(root).expanduser()
+        self.size = check_size(size)
+        self.direction = check_choice(direction, ("AtoB", "BtoA"), "direction")
+        layout = f"the pix2pix layout {self.root}/{split}/*.jpg with A and B side by side in each image"
+        self.files = _image_files(self.root / split, layout)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from PIL import Image
+
+        path = self.files[index]
+        with Image.open(path) as im:
+            w, h = im.size
+        if w < 2:
+            raise ValueError(f"{path} is {w}x{h}; a pix2pix pair needs A and B side by side")
+        left = _read(path, (0, 0, w // 2, h), self.size)  # (3, size, size)
+        right = _read(path, (w // 2, 0, 2 * (w // 2), h), self.size)  # (3, size, size)
+        return (left, right) if self.direction == "AtoB" else (right, left)
+
+
+class UnpairedImageFolder(Dataset):
+    """CycleGAN domains: ``root/{split}A/`` and ``root/{split}B/``, with no correspondence between them.
+
+    Item ``i`` is ``A[i % len(A)]`` with a ``B`` image drawn independently from
+    ``numpy.random.default_rng([seed, i])``, so it is reproducible for a seed; an epoch has
+    ``max(len(A), len(B))`` items, as in the CycleGAN code.
+
+    Args:
+        root: dataset folder, e.g. the path :func:`download_cyclegan` returns.
+        split: "train" or "test" (folders ``trainA``/``trainB``, ``testA``/``testB``).
+        size: side of each returned image (bicubic resize, no augmentation).
+        seed: seed of the B draws.
+
+    Items:
+        ``(a, b)``: float32 ``(3, size, size)`` each, in [-1, 1].
+    """
+
+    def __init__(self, root: str | os.PathLike, split: str = "train", size: int = 256, seed: int = 0) -> None:
+        self.root = Path(root).expanduser()
+        self.size, self.seed = check_size(size), seed
+        layout = f"the CycleGAN layout {self.root}/{split}A/*.jpg and {self.root}/{split}B/*.jpg"
+        self.files_a = _image_files(self.root / f"{split}A", layout)
+        self.files_b = _image_files(self.root / f"{split}B", layout)
+
+    def __len__(self) -> int:
+        return max(len(self.files_a), len(self.files_b))
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        j = int(np.random.default_rng([self.seed, index]).integers(len(self.files_b)))
+        return _read(self.files_a[index % len(self.files_a)], None, self.size), _read(self.files_b[j], None, self.size)

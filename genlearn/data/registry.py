@@ -1,0 +1,53 @@
+"""One entry point for the in-memory image datasets: ``x, y = get_dataset("digits")``."""
+
+from __future__ import annotations
+
+import torch
+
+from ._common import check_choice
+from .digits import load_digits, load_mnist_5k, typeset_digits
+from .images import load_faces
+from .online import load_torchvision
+
+DATASETS = ("digits", "mnist-5k", "typeset-digits", "faces", "mnist", "fashion-mnist", "cifar10")
+OFFLINE_DATASETS = ("digits", "mnist-5k", "typeset-digits", "faces")
+NATIVE_SIZE = {"digits": 8, "mnist-5k": 28, "typeset-digits": 32, "faces": 25, "mnist": 28, "fashion-mnist": 28, "cifar10": 32}
+TYPESET_COUNT = {"train": 10_000, "test": 2_000, "all": 12_000}
+
+
+def get_dataset(name: str, split: str = "train", size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Load an image dataset into memory by name.
+
+    ``"digits"``, ``"mnist-5k"``, ``"typeset-digits"`` and ``"faces"`` ship with installed packages
+    and work offline; ``"mnist"``, ``"fashion-mnist"`` and ``"cifar10"`` go through
+    :func:`load_torchvision` (downloaded to ``~/.cache/genlearn`` on first use).
+
+    ``"typeset-digits"`` has 10,000 "train" images (seed 0) and 2,000 "test" images (seed 1).
+    ``"faces"`` has one split of 100 images, returned for any ``split``.
+
+    Args:
+        name: one of :data:`DATASETS`.
+        split: "train" or "test" ("all" for the offline sets).
+        size: image side; None is the dataset's native size (:data:`NATIVE_SIZE`).
+
+    Returns:
+        x: float32 ``(N, C, size, size)`` in [-1, 1].
+        y: int64 ``(N,)`` labels.
+    """
+    check_choice(name, DATASETS, "dataset")
+    size = NATIVE_SIZE[name] if size is None else size
+    if name == "digits":
+        return load_digits(split, size)
+    if name == "mnist-5k":
+        return load_mnist_5k(split, size)
+    if name == "typeset-digits":
+        check_choice(split, tuple(TYPESET_COUNT), "split")
+        if split == "all":
+            x_train, y_train = typeset_digits(TYPESET_COUNT["train"], size, seed=0)
+            x_test, y_test = typeset_digits(TYPESET_COUNT["test"], size, seed=1)
+            return torch.cat([x_train, x_test]), torch.cat([y_train, y_test])
+        return typeset_digits(TYPESET_COUNT[split], size, seed=0 if split == "train" else 1)
+    if name == "faces":
+        check_choice(split, ("train", "test", "all"), "split")
+        return load_faces(size)
+    return load_torchvision(name, split=split, size=size)
