@@ -24,6 +24,8 @@ from genlearn.runtime import PROFILES
 MODELS: dict[str, str] = {
     "classifier": "genlearn.train.classifier",
     "gaussian": "genlearn.train.gaussian",
+    "vae": "genlearn.train.vae",
+    "cvae": "genlearn.train.vae",
 }
 
 
