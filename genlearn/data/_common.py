@@ -31,11 +31,14 @@ def package_file(package: str, *parts: str, pip_name: str | None = None) -> Path
     """
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"this dataset ships with {package}; install it with `pip install {pip_name or package}`")
+        raise ModuleNotFoundError(
+            f"this dataset ships with {package}; install it with `pip install {pip_name or package}`"
+        )
     path = Path(list(spec.submodule_search_locations)[0], *parts)
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing from the installed {package}; reinstall it with `pip install --force-reinstall {pip_name or package}`"
+            f"{path} is not in the installed {package} (other versions may not ship it); install the version in "
+            f"requirements.txt, or reinstall with `pip install --force-reinstall {pip_name or package}`"
         )
     return path
 

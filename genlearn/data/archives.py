@@ -135,11 +135,16 @@ def _members(archive: Path, root: Path) -> list[str]:
                 names = zf.namelist()
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
         archive.unlink()
-        raise ValueError(f"{archive} is not a readable archive ({error}); it was deleted, call again to download it afresh") from error
+        raise ValueError(
+            f"{archive} is not a readable archive ({error}); it was deleted, call again to download it afresh"
+        ) from error
     unsafe = [n for n in names if not _inside(root, n)]
     if unsafe:
         archive.unlink()
-        raise ValueError(f"{archive} has members that would land outside {root} (e.g. {unsafe[0]!r}); refusing to extract it and deleted it")
+        raise ValueError(
+            f"{archive} has members that are unsafe to extract (e.g. {unsafe[0]!r}: an absolute path, '..', a link "
+            f"or a special file that would land outside {root}); refusing to extract it, and deleted it"
+        )
     return names
 
 
@@ -191,13 +196,15 @@ def download_archive(
     names = _members(archive, root)
     if _archive_kind(filename) == "tar":
         with tarfile.open(archive, "r:*") as tf:
-            tf.extractall(root, filter="data")  # the data filter refuses links and paths outside root, too
+            # the data filter (Python >= 3.11.4) refuses links and paths outside root, on top of our check
+            tf.extractall(root, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     else:
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(root)
     tops = {PurePosixPath(n.replace("\\", "/")).parts[0] for n in names if PurePosixPath(n).parts}
     top = next(iter(tops)) if len(tops) == 1 and (root / next(iter(tops))).is_dir() else "."
-    marker.write_text(json.dumps({"url": url, "bytes": nbytes, "sha256": digest, "path": top, "members": len(names)}, indent=1))
+    record = {"url": url, "bytes": nbytes, "sha256": digest, "path": top, "members": len(names)}
+    marker.write_text(json.dumps(record, indent=1))
     if not keep_archive:
         archive.unlink()
     return root / top

@@ -147,7 +147,8 @@ def typeset_digits(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor,
         # like MNIST: fit the ink's bounding box to a fixed size, then centre it (plus the jitter)
         glyph = canvas.crop(canvas.getbbox())
         factor = scale * big / max(glyph.size)
-        glyph = glyph.resize((max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor))), Image.Resampling.BILINEAR)
+        new_size = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
+        glyph = glyph.resize(new_size, Image.Resampling.BILINEAR)
         free = (big - np.array(glyph.size)) / 2  # room on each side
         room = np.maximum(free - 0.07 * big, 0)  # keep a black margin, as MNIST does
         left, top = np.round(free + np.clip(shift, -room, room)).astype(int)

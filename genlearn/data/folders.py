@@ -26,7 +26,7 @@ def _image_files(folder: Path, layout: str) -> list[Path]:
 
 
 def _read(path: Path, box: tuple[int, int, int, int] | None, size: int) -> torch.Tensor:
-    """Crop ``box`` out of the image at ``path``, resize to ``size`` x ``size`` (bicubic), -> (3, size, size) in [-1, 1]."""
+    """Crop ``box`` out of the image at ``path`` and resize it (bicubic) -> ``(3, size, size)`` in [-1, 1]."""
     from PIL import Image
 
     with Image.open(path) as im:

@@ -171,6 +171,8 @@ class RandomCropDataset(Dataset):
                 )
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise ValueError(f"length must be a positive int, got {length!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         self.images, self.length, self.seed, self.flip = images, length, seed, flip
 
     def __len__(self) -> int:

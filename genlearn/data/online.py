@@ -137,7 +137,12 @@ def load_torchvision(
     if size is not None:
         size = check_size(size)
     root = Path(root).expanduser()
-    import torchvision.datasets
+    try:
+        import torchvision.datasets
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "load_torchvision needs torchvision; install it with `pip install torchvision`"
+        ) from error
 
     dataset = _construct(getattr(torchvision.datasets, _INFO[name][0]), root, name, split, download, timeout)
     if name == "celeba":

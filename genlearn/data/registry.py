@@ -11,7 +11,9 @@ from .online import load_torchvision
 
 DATASETS = ("digits", "mnist-5k", "typeset-digits", "faces", "mnist", "fashion-mnist", "cifar10")
 OFFLINE_DATASETS = ("digits", "mnist-5k", "typeset-digits", "faces")
-NATIVE_SIZE = {"digits": 8, "mnist-5k": 28, "typeset-digits": 32, "faces": 25, "mnist": 28, "fashion-mnist": 28, "cifar10": 32}
+NATIVE_SIZE = {
+    "digits": 8, "mnist-5k": 28, "typeset-digits": 32, "faces": 25, "mnist": 28, "fashion-mnist": 28, "cifar10": 32
+}
 TYPESET_COUNT = {"train": 10_000, "test": 2_000, "all": 12_000}
 
 

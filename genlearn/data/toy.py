@@ -88,7 +88,7 @@ def mode_coverage(
         and ``min_count`` (the threshold used).
     """
     centers, std = mixture_modes(name)
-    x = torch.as_tensor(x, dtype=torch.float32)
+    x = torch.as_tensor(x).detach().to(device="cpu", dtype=torch.float32)
     if x.dim() != 2 or x.shape[1] != 2 or len(x) == 0:
         raise ValueError(f"x must be a non-empty (n, 2) array of 2-D samples, got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
