@@ -24,6 +24,9 @@ from genlearn.runtime import PROFILES
 MODELS: dict[str, str] = {
     "classifier": "genlearn.train.classifier",
     "gaussian": "genlearn.train.gaussian",
+    "gan": "genlearn.train.gan",
+    "dcgan": "genlearn.train.dcgan",
+    "cgan": "genlearn.train.cgan",
     "vae": "genlearn.train.vae",
     "cvae": "genlearn.train.vae",
 }
