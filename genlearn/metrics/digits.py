@@ -23,9 +23,9 @@ from genlearn.metrics.frechet import frechet_distance, kernel_distance
 from genlearn.models.classifier import ClassifierConfig, DigitsClassifier, random_shift
 from genlearn.train import InfiniteBatches, fit
 
-TRAIN_STEPS = 1200
+TRAIN_STEPS = 500
 BATCH_SIZE = 64
-IMAGE_SIZE = 32
+IMAGE_SIZE = 16
 
 
 def cache_dir() -> Path:
@@ -165,7 +165,7 @@ def class_accuracy(samples: torch.Tensor, labels: torch.Tensor, classifier: Digi
 
 
 @torch.no_grad()
-def test_accuracy(classifier: DigitsClassifier | None = None) -> float:
+def heldout_accuracy(classifier: DigitsClassifier | None = None) -> float:
     """Held-out accuracy of the classifier on the digits test split (360 images)."""
     from genlearn.data import load_digits
 
@@ -183,6 +183,6 @@ __all__ = [
     "digits_features",
     "digits_kid",
     "reference_features",
-    "test_accuracy",
+    "heldout_accuracy",
     "train_digits_classifier",
 ]

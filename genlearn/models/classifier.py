@@ -15,9 +15,9 @@ from genlearn.checks import check_images
 class ClassifierConfig:
     in_channels: int = 1
     num_classes: int = 10
-    width: int = 32
+    width: int = 16
     feature_dim: int = 64
-    image_size: int = 32  # inputs of any size are resized to this
+    image_size: int = 16  # inputs of any size are resized to this (digits are 8x8 at source)
 
     @classmethod
     def tiny(cls) -> "ClassifierConfig":
