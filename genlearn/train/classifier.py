@@ -10,7 +10,7 @@ from genlearn.train.recipe import write_history
 
 
 def train(args) -> Path:
-    from genlearn.metrics.digits import TRAIN_STEPS, test_accuracy, train_digits_classifier
+    from genlearn.metrics.digits import TRAIN_STEPS, heldout_accuracy, train_digits_classifier
     from genlearn.models.classifier import ClassifierConfig
 
     if args.data != "digits":
@@ -26,5 +26,5 @@ def train(args) -> Path:
         config={"model": "classifier", "classifier": config.to_dict(), "seed": args.seed},
     )
     write_history(run, history)
-    print(f"held-out accuracy on the digits test split: {test_accuracy(model):.4f}")
+    print(f"held-out accuracy on the digits test split: {heldout_accuracy(model):.4f}")
     return run
