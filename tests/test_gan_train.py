@@ -1,0 +1,161 @@
+"""GAN step functions (detach discipline, determinism), DiffAugment, EMA, and the CLI round trip."""
+
+import numpy as np
+import pytest
+import torch
+
+from genlearn.augment import diff_augment, rand_cutout, rand_translation
+from genlearn.cli import main
+from genlearn.ema import EMA
+from genlearn.models.conditional import ConditionalConfig, ConditionalGenerator, ProjectionDiscriminator
+from genlearn.models.dcgan import DCGANConfig, Discriminator, Generator
+from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from genlearn.train.gan import TrainConfig, d_step, g_step, train_gan
+
+
+def tiny_pair(seed=0):
+    torch.manual_seed(seed)
+    cfg = DCGANConfig.tiny(16, 1)
+    G, D = Generator(cfg), Discriminator(cfg)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    z = torch.randn(8, cfg.latent_dim)
+    return G, D, opt_g, opt_d, x, z
+
+
+def params(m):
+    return [p.detach().clone() for p in m.parameters()]
+
+
+def test_d_step_leaves_generator_untouched():
+    G, D, opt_g, opt_d, x, z = tiny_pair()
+    g_before, d_before = params(G), params(D)
+    logs = d_step(G, D, opt_d, x, z)
+    assert set(logs) == {"d_loss", "d_real", "d_fake"}
+    assert all(p.grad is None for p in G.parameters())  # detach: no gradient reached G
+    assert all(torch.equal(a, b) for a, b in zip(g_before, params(G)))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, params(D)))
+
+
+def test_d_step_without_detach_would_touch_generator():
+    """The check above can fail: the same computation without .detach() fills G's gradients."""
+    G, D, _, _, x, z = tiny_pair()
+    from genlearn.losses import d_loss_bce
+
+    d_loss_bce(D(x), D(G(z))).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+
+
+def test_g_step_updates_only_the_generator():
+    G, D, opt_g, opt_d, x, z = tiny_pair()
+    g_before, d_before = params(G), params(D)
+    logs = g_step(G, D, opt_g, z)
+    assert set(logs) == {"g_loss"}
+    assert all(torch.equal(a, b) for a, b in zip(d_before, params(D)))
+    assert all(p.grad is None for p in D.parameters())  # D was frozen
+    assert all(p.requires_grad for p in D.parameters())  # ... and unfrozen afterwards
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, params(G)))
+
+
+@pytest.mark.parametrize("d_loss,g_loss", [("bce", "nonsaturating"), ("bce", "minimax"), ("hinge", "hinge")])
+def test_conditional_steps_run_with_every_loss(d_loss, g_loss):
+    cfg = ConditionalConfig.tiny()
+    G, D = ConditionalGenerator(cfg), ProjectionDiscriminator(cfg)
+    opt_g, opt_d = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    x, y, z = torch.zeros(4, 1, 16, 16), torch.tensor([0, 3, 5, 9]), torch.randn(4, cfg.latent_dim)
+    aug = lambda t: diff_augment(t, "color,translation,cutout")  # noqa: E731
+    assert np.isfinite(d_step(G, D, opt_d, x, z, y=y, loss=d_loss, augment=aug)["d_loss"])
+    assert np.isfinite(g_step(G, D, opt_g, z, y=y, loss=g_loss, augment=aug)["g_loss"])
+
+
+def test_discriminator_overfits_one_batch():
+    G, D, _, _, x, z = tiny_pair()
+    opt_d = torch.optim.Adam(D.parameters(), lr=5e-3)
+    first = d_step(G, D, opt_d, x, z)["d_loss"]
+    for _ in range(60):
+        last = d_step(G, D, opt_d, x, z)
+    assert last["d_loss"] < 0.1 * first and last["d_real"] > 0.95 and last["d_fake"] < 0.05
+
+
+def run_tiny(seed):
+    torch.manual_seed(seed)
+    cfg = MLPConfig.tiny((1, 8, 8))
+    G, D = MLPGenerator(cfg), MLPDiscriminator(cfg)
+    x = torch.rand(32, 1, 8, 8) * 2 - 1
+    history, ema = train_gan(G, D, x, config=TrainConfig(batch_size=8, ema_decay=0.9, diffaugment="translation"), steps=5, seed=seed, progress=False)
+    return history, G, ema
+
+
+def test_training_is_deterministic_under_a_seed():
+    h1, g1, e1 = run_tiny(3)
+    h2, g2, e2 = run_tiny(3)
+    h3, _, _ = run_tiny(4)
+    assert h1.logs == h2.logs and h1.logs != h3.logs
+    assert all(torch.equal(a, b) for a, b in zip(g1.parameters(), g2.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(e1.model.parameters(), e2.model.parameters()))
+
+
+def test_ema_follows_the_paper_rule():
+    m = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        m.weight.fill_(0.0)
+    ema = EMA(m, decay=0.9, warmup=False)
+    with torch.no_grad():
+        m.weight.fill_(1.0)
+    ema.update(m)
+    ema.update(m)
+    # theta_ema = 0.9 * (0.9 * 0 + 0.1 * 1) + 0.1 * 1 = 0.19
+    torch.testing.assert_close(ema.model.weight, torch.full((1, 2), 0.19))
+    assert int(ema.updates) == 2 and not ema.model.weight.requires_grad
+
+
+def test_diffaugment_is_differentiable_and_shape_preserving():
+    x = torch.randn(4, 3, 16, 16, dtype=torch.float64, requires_grad=True)
+    g = torch.Generator().manual_seed(0)
+    y = diff_augment(x, "color,translation,cutout", generator=g)
+    assert y.shape == x.shape
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # cutout zeroes a half-side square: a quarter of the pixels (fewer at the borders)
+    c = rand_cutout(torch.ones(64, 1, 16, 16), generator=g)
+    zero = (c == 0).float().mean().item()
+    assert 0.1 < zero <= 0.25
+    # translation moves content: the sum of a shifted all-ones image drops by the zero-filled border
+    t = rand_translation(torch.ones(64, 1, 16, 16), generator=g)
+    assert (t.sum((1, 2, 3)) < 256).any() and t.max() == 1
+    with pytest.raises(ValueError, match="unknown DiffAugment"):
+        diff_augment(x, "rotate")
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "cgan"])
+def test_cli_train_then_sample(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLEARN_PROFILE", "smoke")
+    run = tmp_path / model
+    assert main(["train", model, "--data", "digits", "--steps", "2", "--out", str(run), "--device", "cpu"]) == 0
+    assert (run / "checkpoint.pt").is_file() and (run / "history.json").is_file()
+    out = tmp_path / "samples.npz"
+    assert main(["sample", str(run), "--n", "12", "--out", str(out)]) == 0
+    data = np.load(out)
+    images = data["images"]
+    size = 8 if model == "gan" else 32
+    assert images.shape == (12, 1, size, size) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
+    if model == "cgan":
+        assert data["labels"].tolist() == [i % 10 for i in range(12)]
+    else:
+        assert "labels" not in data
+    # resuming a finished run trains no further and samples the same
+    assert main(["train", model, "--data", "digits", "--steps", "2", "--out", str(run), "--device", "cpu"]) == 0
+    out2 = tmp_path / "again.npz"
+    main(["sample", str(run), "--n", "12", "--out", str(out2)])
+    np.testing.assert_array_equal(np.load(out2)["images"], images)
+
+
+def test_bad_train_config_raises():
+    with pytest.raises(ValueError, match="d_loss"):
+        TrainConfig(d_loss="wasserstein")
+    with pytest.raises(ValueError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)
+    with pytest.raises(ValueError, match="DiffAugment"):
+        TrainConfig(diffaugment="flip")
