@@ -20,6 +20,26 @@ from nbclient import NotebookClient
 STAMP_PREFIX = "genlearn stamp:"
 
 
+def final_text(text: str) -> str:
+    """What a terminal shows after carriage returns: each line keeps the text after its last '\\r'."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def collapse_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same name and apply carriage returns, so a text
+    progress bar is stored as its final state instead of hundreds of refreshes."""
+    merged: list = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream" and merged[-1]["name"] == out["name"]:
+            merged[-1]["text"] += out["text"]
+        else:
+            merged.append(out)
+    for out in merged:
+        if out.get("output_type") == "stream":
+            out["text"] = final_text(out["text"])
+    return merged
+
+
 def execute(path: Path, timeout: int = 3600) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -27,6 +47,9 @@ def execute(path: Path, timeout: int = 3600) -> float:
     wall = time.perf_counter() - start
     from genlearn.runtime import format_seconds
 
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = collapse_streams(cell.get("outputs", []))
     stamped = False
     for cell in nb.cells:  # the first printed stamp (a stream output of `print(stamp())`)
         for out in cell.get("outputs", []):
