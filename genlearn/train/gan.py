@@ -187,6 +187,7 @@ def train_gan(
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
+    ema: EMA | None = None,
     callbacks: Sequence[Every] = (),
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 500,
@@ -200,13 +201,17 @@ def train_gan(
     ``z`` is drawn afresh for every iteration; in the conditional case the fakes use the batch's
     labels, so G is asked for classes in the data's proportions. Models are moved to ``device``
     (channels-last and mixed precision on CUDA). Returns the :class:`History` and the EMA of G
-    (None when ``config.ema_decay`` is 0).
+    (None when ``config.ema_decay`` is 0). Pass your own ``ema = EMA(G, decay)`` to read the average
+    in callbacks during training.
     """
     device = torch.device(device)
     G, D = to_channels_last(G.to(device), device), to_channels_last(D.to(device), device)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
-    ema = EMA(G, config.ema_decay) if config.ema_decay > 0 else None
+    if ema is None and config.ema_decay > 0:
+        ema = EMA(G, config.ema_decay)
+    if ema is not None:
+        ema.to(device)
     scaler = grad_scaler(device)
     augment = (lambda t: diff_augment(t, config.diffaugment)) if config.diffaugment else None
     tensors = (x,) if y is None else (x, y)
