@@ -4,7 +4,7 @@ With little data, D memorizes the training set and its feedback to G collapses. 
 only the reals would teach G to produce augmented images; augmenting only D's inputs in the D
 step would leave G's step unaugmented. DiffAugment applies the same random transform family to
 every image D sees, real or fake, in both steps -- and because each transform is differentiable,
-G's gradient flows through it (Zhao et al. 2020, Eq. 2-3 and Fig. 4):
+G's gradient flows through it (Zhao et al. 2020, Sec. 3):
 
     L_D = E_x[f(-D(T(x)))] + E_z[f(D(T(G(z))))],    L_G = E_z[f(-D(T(G(z))))]
 

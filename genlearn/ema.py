@@ -1,7 +1,7 @@
 """An exponential moving average of a generator's weights (Yazıcı et al. 2019).
 
 GAN training oscillates around an equilibrium instead of settling; averaging G's weights over
-the recent past lands closer to it. Yazıcı et al. 2019, Eq. 2:
+the recent past lands closer to it. The exponential moving average of Yazıcı et al. 2019:
 
     theta_EMA(t) = beta * theta_EMA(t-1) + (1 - beta) * theta(t)
 
