@@ -29,7 +29,7 @@ pytest: $(STAMP)
 
 nbval: $(STAMP)
 	GENLEARN_PROFILE=smoke $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
-		--sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
 
 book-strict: $(STAMP)
 	rm -rf _build/strict
