@@ -12,7 +12,7 @@ import torch
 
 from genlearn.models.conditional import ConditionalConfig, ConditionalGenerator, ProjectionDiscriminator
 from genlearn.runtime import get_device, pick, seed_everything
-from genlearn.train.dcgan import SMALL_DATA, digits_train_config, model_config
+from genlearn.train.dcgan import SMALL_DATA, digits_train_config, image_size, model_config
 from genlearn.train.gan import TrainConfig, sampling_generator, train_gan
 from genlearn.train.recipe import write_history
 
@@ -21,9 +21,8 @@ def train(args) -> Path:
     from genlearn.data import get_dataset
 
     seed_everything(args.seed)
-    channels = get_dataset(args.data, split="train", size=16)[0].shape[1] if args.data not in SMALL_DATA else 1
-    x, y = get_dataset(args.data, split="train", size=model_config(args.data, channels).image_size)
-    model = ConditionalConfig(dcgan=model_config(args.data, channels), num_classes=int(y.max()) + 1, embed_dim=pick(smoke=4, cpu=16, gpu=32))
+    x, y = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S), (N,)
+    model = ConditionalConfig(dcgan=model_config(args.data, x.shape[1]), num_classes=int(y.max()) + 1, embed_dim=pick(smoke=4, cpu=16, gpu=32))
     train_cfg = digits_train_config() if args.data in SMALL_DATA else TrainConfig.dcgan()
     steps = args.steps if args.steps is not None else pick(smoke=20, cpu=4000, gpu=20000)
     run = Path(args.out)

@@ -24,29 +24,23 @@ def digits_train_config() -> TrainConfig:
     return TrainConfig(batch_size=64, lr_g=5e-4, lr_d=5e-4, diffaugment="translation,cutout", ema_decay=0.999)
 
 
+def image_size(data: str) -> int:
+    """Training resolution: 32 for the small digit/face sets, else 16/32/64 by profile."""
+    return 32 if data in SMALL_DATA else pick(smoke=16, cpu=32, gpu=64)
+
+
 def model_config(data: str, channels: int) -> DCGANConfig:
     """The DCGAN size for a dataset and the active profile (one code path, sizes only)."""
-    if data in SMALL_DATA:
-        size, width = 32, pick(smoke=8, cpu=32, gpu=64)
-    else:
-        size, width = pick(smoke=16, cpu=32, gpu=64), pick(smoke=8, cpu=32, gpu=64)
-    return DCGANConfig(image_size=size, channels=channels, latent_dim=pick(smoke=16, cpu=64, gpu=100), g_width=width, d_width=width)
-
-
-def load_data(data: str, size: int, labels: bool = False):
-    from genlearn.data import get_dataset
-
-    x, y = get_dataset(data, split="train", size=size)
-    return (x, y) if labels else (x, None)
+    width = pick(smoke=8, cpu=32, gpu=64)
+    return DCGANConfig(image_size=image_size(data), channels=channels, latent_dim=pick(smoke=16, cpu=64, gpu=100), g_width=width, d_width=width)
 
 
 def train(args) -> Path:
     from genlearn.data import get_dataset
 
     seed_everything(args.seed)
-    channels = get_dataset(args.data, split="train", size=16)[0].shape[1] if args.data not in SMALL_DATA else 1
-    model = model_config(args.data, channels)
-    x, _ = get_dataset(args.data, split="train", size=model.image_size)
+    x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
+    model = model_config(args.data, x.shape[1])
     train_cfg = digits_train_config() if args.data in SMALL_DATA else TrainConfig.dcgan()
     steps = args.steps if args.steps is not None else pick(smoke=20, cpu=4000, gpu=20000)
     run = Path(args.out)
