@@ -107,3 +107,95 @@ D_LOSSES = {"bce": d_loss_bce, "hinge": d_loss_hinge}
 G_LOSSES = {"minimax": g_loss_minimax, "nonsaturating": g_loss_nonsaturating, "hinge": g_loss_hinge}
 
 __all__ = ["D_LOSSES", "G_LOSSES", "d_loss_bce", "d_loss_hinge", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating"]
+
+
+# --- Wasserstein GAN (chapters 4-5): a critic's raw scores, no sigmoid ---------------------------------
+
+
+def critic_loss_wasserstein(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Wasserstein critic loss (Arjovsky et al. 2017, Eq. 3 and Algorithm 1), to minimize.
+
+        L_C = E_z[f(G(z))] - E_x[f(x)]
+
+    ``f`` is the critic: raw scores, no sigmoid, no log. Minimizing ``L_C`` over 1-Lipschitz ``f``
+    maximizes ``E_x[f(x)] - E_z[f(G(z))]``, whose supremum is the Wasserstein-1 distance
+    (Kantorovich-Rubinstein duality, Eq. 2), so ``-L_C`` is the critic's estimate of ``W(P_r, P_g)``
+    (up to the Lipschitz constant that clipping allows). These are also the first two terms of
+    WGAN-GP's critic loss (Gulrajani et al. 2017, Eq. 3); the third is :func:`gradient_penalty`.
+
+    Args:
+        real_scores: the critic's scores on real images, (N,) or (N, 1).
+        fake_scores: the critic's scores on generated images, (M,) or (M, 1).
+    """
+    _check_logits("real_scores", real_scores)
+    _check_logits("fake_scores", fake_scores)
+    return fake_scores.mean() - real_scores.mean()
+
+
+def g_loss_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Wasserstein generator loss (Arjovsky et al. 2017, Algorithm 1, line 10), to minimize.
+
+        L_G = -E_z[f(G(z))]
+
+    The only term of ``W`` that depends on G. Same formula as :func:`g_loss_hinge`; the difference
+    lies in how the critic was trained.
+
+    Args:
+        fake_scores: the critic's scores on generated images, (N,) or (N, 1).
+    """
+    _check_logits("fake_scores", fake_scores)
+    return -fake_scores.mean()
+
+
+def gradient_penalty(
+    critic: torch.nn.Module,
+    x_real: torch.Tensor,
+    x_fake: torch.Tensor,
+    lam: float = 10.0,
+    eps: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """WGAN-GP gradient penalty (Gulrajani et al. 2017, Eq. 3, third term), on random interpolates.
+
+        x_hat = eps * x + (1 - eps) * x_tilde,   eps ~ U[0, 1] per sample
+        GP    = lam * E_{x_hat}[(||grad_{x_hat} f(x_hat)||_2 - 1)^2]
+
+    The norm is taken per sample over all non-batch dimensions. The penalty is on the
+    *interpolates* ``x_hat`` (where the optimal critic has unit gradient norm, Prop. 1), not on
+    the real samples. ``create_graph=True`` keeps the gradient differentiable, so ``GP.backward()``
+    reaches the critic's weights through a double backward. That is why this runs in float32
+    with autocast switched off (a half-precision double backward loses the penalty's small
+    gradients), and why ``torch.compile`` cannot be used on the critic step: compiled graphs do
+    not support double backward (the generator step may be compiled).
+
+    Args:
+        critic: a module (or any callable) mapping images (N, ...) to scores (N,) or (N, 1).
+        x_real: real samples (N, ...); x_fake: generated samples, same shape (detached here).
+        lam: the penalty weight lambda (the paper's 10).
+        eps: (N,) interpolation weights; None draws ``eps ~ U[0, 1]`` (pass them to test).
+
+    Returns:
+        The scalar ``GP`` (already multiplied by ``lam``).
+    """
+    if not isinstance(x_real, torch.Tensor) or not isinstance(x_fake, torch.Tensor) or x_real.shape != x_fake.shape:
+        got = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (x_real, x_fake)]
+        raise ValueError(f"x_real and x_fake must be tensors of the same shape (N, ...), got {got[0]} and {got[1]}")
+    if x_real.dim() < 2 or x_real.shape[0] == 0:
+        raise ValueError(f"x_real must have a batch dimension and at least one sample, got shape {tuple(x_real.shape)}")
+    if lam < 0:
+        raise ValueError(f"lam must be >= 0, got {lam}")
+    n = x_real.shape[0]
+    with torch.autocast(device_type=x_real.device.type, enabled=False):  # float32 double backward
+        x_real, x_fake = x_real.detach().float(), x_fake.detach().float()
+        if eps is None:
+            eps = torch.rand(n, device=x_real.device)
+        if eps.shape != (n,):
+            raise ValueError(f"eps must have shape ({n},) (one weight per sample), got {tuple(eps.shape)}")
+        eps = eps.to(x_real).view(n, *([1] * (x_real.dim() - 1)))  # (N, 1, ..., 1)
+        x_hat = (eps * x_real + (1 - eps) * x_fake).requires_grad_(True)  # (N, ...)
+        scores = critic(x_hat).float()  # (N,)
+        (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (N, ...), differentiable
+        norms = grad.flatten(1).norm(2, dim=1)  # (N,) per-sample norms over all non-batch dims
+        return lam * ((norms - 1.0) ** 2).mean()
+
+
+__all__ += ["critic_loss_wasserstein", "g_loss_wasserstein", "gradient_penalty"]
