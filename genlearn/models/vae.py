@@ -86,7 +86,7 @@ class VAEConfig:
     @classmethod
     def conv_digits(cls, latent_dim: int = 16, num_classes: int = 0, image_size: int = 8) -> "VAEConfig":
         """The chapter's convolutional VAE on 8x8 digits."""
-        return cls(arch="conv", image_size=image_size, latent_dim=latent_dim, hidden=256, width=32, num_classes=num_classes)
+        return cls(arch="conv", image_size=image_size, latent_dim=latent_dim, hidden=256, width=16, num_classes=num_classes)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -112,7 +112,7 @@ def _recipe_config(name: str, data: str, channels: int, native: int) -> VAEConfi
     num_classes = 10 if name == "cvae" else 0
     return pick(
         smoke=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=4, hidden=32, width=4, num_classes=num_classes),
-        cpu=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=16, hidden=256, width=32, num_classes=num_classes),
+        cpu=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=16, hidden=256, width=16, num_classes=num_classes),
         gpu=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=32, hidden=512, width=64, num_classes=num_classes),
     )
 
