@@ -1,0 +1,324 @@
+"""WGAN and WGAN-GP training: critic and generator steps, weight clipping, the loop, two recipes.
+
+Each generator update follows ``n_critic`` critic updates (Arjovsky et al. 2017, Algorithm 1;
+Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
+
+1. :func:`critic_step` -- minimize ``E[f(G(z))] - E[f(x)]`` on detached fakes (Eq. 3 of either
+   paper), keeping ``f`` (roughly) 1-Lipschitz by one of two means:
+
+   * ``"clip"`` (WGAN): after each update clamp every critic weight to ``[-c, c]``
+     (:func:`clip_weights`; RMSprop, lr 5e-5, c = 0.01, n_critic = 5);
+   * ``"gp"`` (WGAN-GP): add ``lambda * E[(||grad f(x_hat)||_2 - 1)^2]`` on random interpolates
+     (:func:`genlearn.losses.gradient_penalty`; Adam, lr 1e-4, betas (0, 0.9), lambda = 10,
+     n_critic = 5).
+
+2. :func:`generator_step` -- minimize ``-E[f(G(z))]`` with the critic frozen.
+
+``-L_C`` (logged as ``w_estimate``) is the critic's estimate of the Wasserstein distance.
+
+Mixed precision and compilation: on CUDA the scores run under autocast, but the penalty's double
+backward runs in float32 with autocast off (inside :func:`~genlearn.losses.gradient_penalty`).
+``torch.compile`` does not support double backward, so the critic step with the penalty must stay
+eager; the generator step may be compiled (``torch.compile(G)``). Neither has been measured on a
+GPU here.
+
+``python -m genlearn train wgan`` / ``wgan-gp`` train DCGAN's generator against :class:`Critic`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from genlearn.augment import diff_augment, parse_policy
+from genlearn.ema import EMA
+from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
+from genlearn.models.critic import has_batch_norm
+from genlearn.runtime import autocast, grad_scaler, to_channels_last
+from genlearn.train.gan import frozen, sampling_generator
+from genlearn.train.loop import Every, History, InfiniteBatches, fit
+
+CONSTRAINTS = ("clip", "gp")
+
+
+@torch.no_grad()
+def clip_weights(critic: nn.Module, c: float) -> None:
+    """WGAN's Lipschitz constraint (Arjovsky et al. 2017, Algorithm 1, line 7): ``w <- clip(w, -c, c)``.
+
+    Every parameter of the critic is clamped in place to ``[-c, c]``, so ``f`` lies in a compact
+    family of ``K``-Lipschitz functions for some ``K`` that depends on ``c`` and the architecture.
+    """
+    if not c > 0:
+        raise ValueError(f"the clipping constant c must be > 0, got {c}")
+    for p in critic.parameters():
+        p.clamp_(-c, c)
+
+
+def critic_step(
+    G: nn.Module,
+    critic: nn.Module,
+    opt_c: torch.optim.Optimizer,
+    x_real: torch.Tensor,
+    z: torch.Tensor,
+    *,
+    constraint: str = "gp",
+    clip: float = 0.01,
+    gp_lambda: float = 10.0,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> dict[str, float]:
+    """One critic update: minimize ``L_C = E[f(G(z))] - E[f(x)]`` (+ the penalty), then clip if asked.
+
+    Args:
+        G, critic: generator and critic; only ``opt_c`` (the critic's optimizer) is stepped.
+        x_real: real images (N, C, H, W); z: latents (N, latent_dim).
+        constraint: "clip" (WGAN) or "gp" (WGAN-GP).
+        clip: WGAN's ``c``; gp_lambda: WGAN-GP's ``lambda``.
+        augment: a differentiable transform of every image the critic sees (DiffAugment); the
+            penalty's interpolates are taken between the augmented reals and fakes.
+        scaler: a GradScaler for float16 autocast on CUDA (None: plain backward).
+
+    Returns:
+        ``c_loss`` (the total), ``w_estimate`` (``-L_C`` without the penalty) and ``gp`` (0 for "clip").
+    """
+    if constraint not in CONSTRAINTS:
+        raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
+    augment = augment or (lambda x: x)
+    with autocast(x_real.device):
+        x_fake = G(z).detach()  # (N, C, H, W); detach: no gradient reaches G
+        x_real, x_fake = augment(x_real), augment(x_fake)
+        loss_w = critic_loss_wasserstein(critic(x_real).float(), critic(x_fake).float())  # (), Eq. 3 terms 1-2
+    gp = gradient_penalty(critic, x_real, x_fake, gp_lambda) if constraint == "gp" else torch.zeros((), device=x_real.device)
+    loss = loss_w + gp  # float32; the penalty ran outside autocast
+    opt_c.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt_c.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt_c)
+        scaler.update()
+    if constraint == "clip":
+        clip_weights(critic, clip)
+    return {"c_loss": loss.item(), "w_estimate": -loss_w.item(), "gp": gp.item()}
+
+
+def generator_step(
+    G: nn.Module,
+    critic: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    z: torch.Tensor,
+    *,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> dict[str, float]:
+    """One generator update: minimize ``-E[f(G(z))]`` (Algorithm 1, line 10) with the critic frozen.
+
+    Only first derivatives are needed here, so ``G`` may be a ``torch.compile``-d module.
+
+    Returns:
+        ``g_loss``.
+    """
+    augment = augment or (lambda x: x)
+    with frozen(critic), autocast(z.device):  # the critic's weights get no gradient
+        loss_g = g_loss_wasserstein(critic(augment(G(z))).float())
+        opt_g.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss_g.backward()
+            opt_g.step()
+        else:
+            scaler.scale(loss_g).backward()
+            scaler.step(opt_g)
+            scaler.update()
+    return {"g_loss": loss_g.item()}
+
+
+@dataclass(frozen=True)
+class WGANConfig:
+    """Optimization settings of a WGAN / WGAN-GP run (stored in the checkpoint).
+
+    Args:
+        constraint: "clip" (WGAN) or "gp" (WGAN-GP).
+        n_critic: critic updates per generator update.
+        batch_size: images per critic / generator update.
+        optimizer: "rmsprop" (WGAN's choice: momentum-based optimizers were unstable with
+            clipping, Sec. 4) or "adam".
+        lr_g, lr_c: learning rates of G and the critic.
+        beta1, beta2: Adam's betas (WGAN-GP: 0, 0.9).
+        clip: the clipping constant ``c``; gp_lambda: the penalty weight ``lambda``.
+        diffaugment: DiffAugment policy for the critic's inputs ("" = none).
+        ema_decay: decay of the EMA of G's weights used for sampling (0 = none).
+    """
+
+    constraint: str = "gp"
+    n_critic: int = 5
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr_g: float = 1e-4
+    lr_c: float = 1e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+    clip: float = 0.01
+    gp_lambda: float = 10.0
+    diffaugment: str = ""
+    ema_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {self.constraint!r}")
+        if self.optimizer not in ("rmsprop", "adam"):
+            raise ValueError(f"optimizer must be 'rmsprop' or 'adam', got {self.optimizer!r}")
+        if self.n_critic < 1 or self.batch_size < 1:
+            raise ValueError(f"n_critic and batch_size must be >= 1, got {self.n_critic} and {self.batch_size}")
+        if not self.clip > 0 or self.gp_lambda < 0 or not (self.lr_g > 0 and self.lr_c > 0):
+            raise ValueError(f"need clip > 0, gp_lambda >= 0 and positive learning rates, got {self}")
+        parse_policy(self.diffaugment)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+
+    @classmethod
+    def wgan(cls, **changes) -> "WGANConfig":
+        """Arjovsky et al. 2017, Algorithm 1: RMSprop, lr 5e-5, c = 0.01, n_critic = 5, batch 64."""
+        return cls(**{"constraint": "clip", "optimizer": "rmsprop", "lr_g": 5e-5, "lr_c": 5e-5, **changes})
+
+    @classmethod
+    def wgan_gp(cls, **changes) -> "WGANConfig":
+        """Gulrajani et al. 2017, Algorithm 1: Adam, lr 1e-4, betas (0, 0.9), lambda = 10, n_critic = 5, batch 64."""
+        return cls(**{"constraint": "gp", "optimizer": "adam", "lr_g": 1e-4, "lr_c": 1e-4, **changes})
+
+    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        if self.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=(self.beta1, self.beta2))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "WGANConfig":
+        return cls(**d)
+
+
+def train_wgan(
+    G: nn.Module,
+    critic: nn.Module,
+    x: torch.Tensor,
+    *,
+    config: WGANConfig = WGANConfig.wgan_gp(),
+    steps: int,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    ema: EMA | None = None,
+    callbacks: Sequence[Every] = (),
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 200,
+    run_config: dict | None = None,
+    time_budget: float | None = None,
+    desc: str = "WGAN",
+    progress: bool = True,
+) -> tuple[History, EMA | None]:
+    """Train ``G`` against ``critic`` on data ``x`` for ``steps`` generator updates.
+
+    One step of the loop is ``config.n_critic`` critic updates, each on its own real batch drawn
+    from the same shuffled stream, then one generator update. ``x`` may be images or any
+    ``(N, ...)`` data the two networks accept (2-D toy points with the MLP networks). Logs per step:
+    ``c_loss``, ``w_estimate`` and ``gp`` (means over the critic updates) and ``g_loss``.
+
+    Raises:
+        ValueError: the gradient penalty with a batch-norm critic (per-sample gradients undefined).
+    """
+    if config.constraint == "gp" and has_batch_norm(critic):
+        raise ValueError(
+            "the gradient penalty needs per-sample gradients, but the critic has batch norm, which mixes the samples "
+            "of a batch; use CriticConfig(norm='layer') or norm='none' (Gulrajani et al. 2017, Sec. 4)"
+        )
+    device = torch.device(device)
+    G, critic = to_channels_last(G.to(device), device), to_channels_last(critic.to(device), device)
+    opt_g = config.make_optimizer(G.parameters(), config.lr_g)
+    opt_c = config.make_optimizer(critic.parameters(), config.lr_c)
+    if ema is None and config.ema_decay > 0:
+        ema = EMA(G, config.ema_decay)
+    if ema is not None:
+        ema.to(device)
+    scaler = grad_scaler(device)
+    augment = (lambda t: diff_augment(t, config.diffaugment)) if config.diffaugment else None
+    batches = InfiniteBatches(x, batch_size=min(config.batch_size, x.shape[0]), seed=seed, device=device)
+    latent_dim = G.config.latent_dim
+
+    def step(x_real: torch.Tensor) -> dict[str, float]:
+        logs: dict[str, float] = {"c_loss": 0.0, "w_estimate": 0.0, "gp": 0.0}
+        for i in range(config.n_critic):
+            x_real = x_real if i == 0 else next(batches)  # a fresh real batch for every critic update
+            z = torch.randn(x_real.shape[0], latent_dim, device=device)  # (N, latent_dim)
+            out = critic_step(G, critic, opt_c, x_real, z, constraint=config.constraint, clip=config.clip,
+                              gp_lambda=config.gp_lambda, augment=augment, scaler=scaler)  # fmt: skip
+            for k in logs:
+                logs[k] += out[k] / config.n_critic
+        z = torch.randn(config.batch_size, latent_dim, device=device)
+        logs |= generator_step(G, critic, opt_g, z, augment=augment, scaler=scaler)
+        if ema is not None:
+            ema.update(G)
+        return logs
+
+    modules = {"G": G, "critic": critic} | ({"G_ema": ema} if ema is not None else {})
+    history = fit(
+        step, batches, steps=steps, modules=modules, optimizers={"G": opt_g, "critic": opt_c}, callbacks=callbacks,
+        checkpoint=checkpoint, checkpoint_every=checkpoint_every, config=run_config, time_budget=time_budget,
+        desc=desc, progress=progress,
+    )  # fmt: skip
+    G.eval(), critic.eval()
+    return history, ema
+
+
+# --- recipes: python -m genlearn train wgan | wgan-gp ----------------------------------------------
+
+
+def digits_config(model: str) -> WGANConfig:
+    """The papers' settings plus chapter 2's small-data remedies for the 1,437 digits (DiffAugment, EMA of G)."""
+    base = WGANConfig.wgan if model == "wgan" else WGANConfig.wgan_gp
+    return base(diffaugment="translation,cutout", ema_decay=0.999)
+
+
+def train(args) -> Path:
+    from genlearn.data import get_dataset
+    from genlearn.models.critic import Critic, CriticConfig
+    from genlearn.models.dcgan import Generator
+    from genlearn.runtime import get_device, pick, seed_everything
+    from genlearn.train.dcgan import SMALL_DATA, image_size, model_config
+    from genlearn.train.recipe import write_history
+
+    if args.model not in ("wgan", "wgan-gp"):
+        raise SystemExit(f"genlearn: the wgan recipe trains 'wgan' or 'wgan-gp', not {args.model!r}")
+    seed_everything(args.seed)
+    x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
+    model = model_config(args.data, x.shape[1])
+    critic_cfg = CriticConfig.from_dcgan(model, norm="layer")
+    if args.data in SMALL_DATA:
+        train_cfg = digits_config(args.model)
+    else:
+        train_cfg = WGANConfig.wgan() if args.model == "wgan" else WGANConfig.wgan_gp()
+    steps = args.steps if args.steps is not None else pick(smoke=10, cpu=600, gpu=20000)
+    run = Path(args.out)
+    config = {"model": args.model, "data": args.data, "dcgan": model.to_dict(), "critic": critic_cfg.to_dict(),
+              "train": train_cfg.to_dict(), "seed": args.seed}  # fmt: skip
+    history, _ = train_wgan(
+        Generator(model), Critic(critic_cfg), x, config=train_cfg, steps=steps, seed=args.seed,
+        device=get_device(args.device), checkpoint=run / "checkpoint.pt", run_config=config, desc=args.model,
+    )  # fmt: skip
+    write_history(run, history)
+    return run
+
+
+def sample(payload: dict, n: int, seed: int) -> dict[str, torch.Tensor]:
+    from genlearn.models.dcgan import DCGANConfig, Generator
+
+    G = sampling_generator(payload, Generator(DCGANConfig.from_dict(payload["config"]["dcgan"])))
+    images = torch.cat([G.sample(min(512, n - i), generator=torch.Generator().manual_seed(seed + i)) for i in range(0, n, 512)])
+    return {"images": images.float().clamp(-1, 1)}
+
+
+__all__ = ["CONSTRAINTS", "WGANConfig", "clip_weights", "critic_step", "generator_step", "train_wgan"]

@@ -1,0 +1,189 @@
+"""WGAN / WGAN-GP: losses, the gradient penalty against independent computations, clipping, steps, CLI."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from genlearn.cli import main
+from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
+from genlearn.models.critic import Critic, CriticConfig
+from genlearn.models.dcgan import DCGANConfig, Generator
+from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+from genlearn.train.wgan import WGANConfig, clip_weights, critic_step, generator_step, train_wgan
+
+
+def linear_critic(w: torch.Tensor) -> nn.Module:
+    f = nn.Linear(w.numel(), 1)
+    with torch.no_grad():
+        f.weight.copy_(w.reshape(1, -1))
+    return nn.Sequential(nn.Flatten(), f)
+
+
+def test_wasserstein_losses_by_hand():
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([[0.5], [-0.5]])
+    assert critic_loss_wasserstein(real, fake).item() == pytest.approx(0.0 - 2.0)
+    assert g_loss_wasserstein(fake).item() == pytest.approx(0.0)
+    assert g_loss_wasserstein(torch.tensor([2.0, 4.0])).item() == pytest.approx(-3.0)
+    with pytest.raises(ValueError, match="shape"):
+        critic_loss_wasserstein(torch.zeros(4, 2), torch.zeros(4))
+
+
+def test_gradient_penalty_linear_critic_closed_form():
+    # f(x) = w.x + b has gradient w everywhere: GP = lam * (||w|| - 1)^2, and 0 for a unit-norm w
+    g = torch.Generator().manual_seed(0)
+    x_real, x_fake = torch.randn(8, 1, 3, 3, generator=g), torch.randn(8, 1, 3, 3, generator=g)
+    w = torch.randn(9, generator=g)
+    assert gradient_penalty(linear_critic(w / w.norm()), x_real, x_fake).item() == pytest.approx(0.0, abs=1e-10)
+    expected = 10.0 * (w.norm().item() - 1.0) ** 2
+    assert gradient_penalty(linear_critic(w), x_real, x_fake).item() == pytest.approx(expected, rel=1e-5)
+    assert gradient_penalty(linear_critic(w), x_real, x_fake, lam=2.5).item() == pytest.approx(expected / 4, rel=1e-5)
+
+
+def test_gradient_penalty_matches_a_per_sample_loop_on_interpolates():
+    torch.manual_seed(0)
+    critic = Critic(CriticConfig.tiny()).double()
+    x_real, x_fake = torch.rand(5, 1, 16, 16).double() * 2 - 1, torch.rand(5, 1, 16, 16).double() * 2 - 1
+    eps = torch.rand(5)
+    norms = []
+    for i in range(5):  # independent: one sample at a time, plain autograd
+        x_hat = (eps[i] * x_real[i : i + 1] + (1 - eps[i]) * x_fake[i : i + 1]).float().requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic.float()(x_hat).sum(), x_hat)
+        norms.append(grad.norm())
+    expected = 10.0 * ((torch.stack(norms) - 1) ** 2).mean()
+    got = gradient_penalty(critic, x_real, x_fake, eps=eps)
+    assert got.dtype == torch.float32
+    assert got.item() == pytest.approx(expected.item(), rel=1e-4)
+    # not the penalty on the real samples (eps = 1), which differs
+    on_real = gradient_penalty(critic, x_real, x_real)
+    assert on_real.item() != pytest.approx(got.item(), rel=1e-3)
+
+
+def test_gradient_penalty_reaches_critic_weights_second_order():
+    torch.manual_seed(0)
+    critic = Critic(CriticConfig.tiny())
+    gp = gradient_penalty(critic, torch.rand(4, 1, 16, 16), torch.rand(4, 1, 16, 16))
+    gp.backward()  # the penalty alone
+    # every weight gets a gradient from the penalty alone; biases move grad_x f only through the
+    # (piecewise-constant) LeakyReLU pattern, so theirs is zero, and the last bias is not in the graph
+    for name, p in critic.named_parameters():
+        if name.endswith("weight"):
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+    # with an MLP critic as well (the toy networks)
+    mlp = MLPDiscriminator(MLPConfig(depth=3, hidden=16))
+    gradient_penalty(mlp, torch.randn(8, 2), torch.randn(8, 2)).backward()
+    assert all(mlp.net[i].weight.grad.abs().sum() > 0 for i in (0, 2, 4))
+
+
+def test_gradient_penalty_bad_inputs():
+    critic = linear_critic(torch.ones(4))
+    with pytest.raises(ValueError, match="same shape"):
+        gradient_penalty(critic, torch.zeros(3, 4), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="eps"):
+        gradient_penalty(critic, torch.zeros(3, 4), torch.zeros(3, 4), eps=torch.rand(2))
+    with pytest.raises(ValueError, match="lam"):
+        gradient_penalty(critic, torch.zeros(3, 4), torch.zeros(3, 4), lam=-1.0)
+
+
+def test_critic_shapes_norms_and_no_sigmoid():
+    for norm, n_norm in (("layer", 1), ("none", 0), ("batch", 1)):
+        critic = Critic(CriticConfig.tiny(image_size=32, norm=norm))
+        scores = critic(torch.randn(3, 1, 32, 32) * 50)
+        assert scores.shape == (3,)
+        n = sum(isinstance(m, (nn.GroupNorm, nn.BatchNorm2d)) for m in critic.modules())
+        assert n == 2 * n_norm  # two normalized stages at 32x32 (16 -> 8 -> 4)
+    assert not any(isinstance(m, nn.Sigmoid) for m in Critic(CriticConfig.tiny()).modules())
+    with pytest.raises(ValueError, match="norm"):
+        CriticConfig(norm="instance")
+    with pytest.raises(ValueError, match="power of two"):
+        CriticConfig(image_size=28)
+    with pytest.raises(ValueError, match="channel"):
+        Critic(CriticConfig.tiny())(torch.zeros(2, 3, 16, 16))
+    # the layer-norm critic scores each sample independently of its batch
+    critic = Critic(CriticConfig.tiny(norm="layer"))
+    x = torch.randn(4, 1, 16, 16)
+    torch.testing.assert_close(critic(x)[:1], critic(x[:1]))
+
+
+def test_clipping_keeps_every_weight_in_range():
+    torch.manual_seed(0)
+    cfg = DCGANConfig.tiny()
+    G, critic = Generator(cfg), Critic(CriticConfig.from_dcgan(cfg))
+    for p in critic.parameters():
+        p.data.normal_(0, 1)
+    opt = torch.optim.RMSprop(critic.parameters(), lr=5e-2)
+    critic_step(G, critic, opt, torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, cfg.latent_dim), constraint="clip", clip=0.01)
+    for p in critic.parameters():
+        assert p.abs().max() <= 0.01
+    assert any((p.abs() == 0.01).any() for p in critic.parameters())  # weights pile up at +-c
+    with pytest.raises(ValueError, match="c must be > 0"):
+        clip_weights(critic, 0.0)
+
+
+@pytest.mark.parametrize("constraint", ["clip", "gp"])
+def test_critic_step_leaves_generator_untouched(constraint):
+    torch.manual_seed(0)
+    cfg = DCGANConfig.tiny()
+    G, critic = Generator(cfg), Critic(CriticConfig.from_dcgan(cfg))
+    before = [p.clone() for p in G.parameters()]
+    opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
+    w_before = critic.head.weight.clone()
+    logs = critic_step(G, critic, opt, torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, cfg.latent_dim), constraint=constraint)
+    assert set(logs) == {"c_loss", "w_estimate", "gp"}
+    assert (logs["gp"] > 0) == (constraint == "gp")
+    assert all(p.grad is None for p in G.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, G.parameters()))
+    assert not torch.equal(w_before, critic.head.weight)
+    # and the generator step leaves the critic untouched
+    c_before = [p.clone() for p in critic.parameters()]
+    generator_step(G, critic, torch.optim.Adam(G.parameters(), lr=1e-3), torch.randn(4, cfg.latent_dim))
+    assert all(torch.equal(a, b) for a, b in zip(c_before, critic.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
+
+
+def test_train_wgan_toy_and_config_errors():
+    torch.manual_seed(0)
+    cfg = MLPConfig(latent_dim=2, hidden=16, depth=2)
+    x = torch.randn(64, 2) * 0.1 + 2
+    history, _ = train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16), steps=3, progress=False)
+    assert history.steps == [1, 2, 3] and set(history.keys()) == {"c_loss", "w_estimate", "gp", "g_loss"}
+    with pytest.raises(ValueError, match="batch norm"):
+        dc = DCGANConfig.tiny()
+        train_wgan(Generator(dc), Critic(CriticConfig.from_dcgan(dc, norm="batch")), torch.zeros(8, 1, 16, 16), steps=1)
+    with pytest.raises(ValueError, match="constraint"):
+        WGANConfig(constraint="spectral")
+    with pytest.raises(ValueError, match="optimizer"):
+        WGANConfig(optimizer="sgd")
+    with pytest.raises(ValueError, match="n_critic"):
+        WGANConfig(n_critic=0)
+    assert WGANConfig.wgan().optimizer == "rmsprop" and WGANConfig.wgan().lr_c == 5e-5
+    assert (WGANConfig.wgan_gp().beta1, WGANConfig.wgan_gp().beta2, WGANConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="mixed precision needs a CUDA GPU")
+def test_gradient_penalty_under_autocast_matches_float32():
+    torch.manual_seed(0)
+    critic = Critic(CriticConfig.tiny()).cuda()
+    x_real, x_fake, eps = torch.rand(8, 1, 16, 16).cuda(), torch.rand(8, 1, 16, 16).cuda(), torch.rand(8).cuda()
+    ref = gradient_penalty(critic, x_real, x_fake, eps=eps)
+    ref_grads = torch.autograd.grad(ref, list(critic.parameters()))
+    with torch.autocast("cuda", dtype=torch.float16):
+        amp = gradient_penalty(critic, x_real.half(), x_fake.half(), eps=eps)
+    amp_grads = torch.autograd.grad(amp, list(critic.parameters()))
+    assert amp.dtype == torch.float32
+    torch.testing.assert_close(amp, ref, rtol=1e-3, atol=1e-3)
+    for a, b in zip(amp_grads, ref_grads):
+        torch.testing.assert_close(a, b, rtol=1e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("model", ["wgan", "wgan-gp"])
+def test_cli_train_then_sample(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLEARN_PROFILE", "smoke")
+    run = tmp_path / model
+    assert main(["train", model, "--data", "digits", "--steps", "2", "--out", str(run), "--device", "cpu"]) == 0
+    assert (run / "checkpoint.pt").is_file() and (run / "history.json").is_file()
+    out = tmp_path / "samples.npz"
+    assert main(["sample", str(run), "--n", "12", "--out", str(out)]) == 0
+    images = np.load(out)["images"]
+    assert images.shape == (12, 1, 32, 32) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
