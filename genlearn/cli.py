@@ -27,6 +27,8 @@ MODELS: dict[str, str] = {
     "gan": "genlearn.train.gan",
     "dcgan": "genlearn.train.dcgan",
     "cgan": "genlearn.train.cgan",
+    "wgan": "genlearn.train.wgan",
+    "wgan-gp": "genlearn.train.wgan",
     "vae": "genlearn.train.vae",
     "cvae": "genlearn.train.vae",
 }
