@@ -24,7 +24,7 @@ def train(args) -> Path:
     x, y = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S), (N,)
     model = ConditionalConfig(dcgan=model_config(args.data, x.shape[1]), num_classes=int(y.max()) + 1, embed_dim=pick(smoke=4, cpu=16, gpu=32))
     train_cfg = digits_train_config() if args.data in SMALL_DATA else TrainConfig.dcgan()
-    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=4000, gpu=20000)
+    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=2000, gpu=20000)
     run = Path(args.out)
     config = {"model": "cgan", "data": args.data, "cgan": model.to_dict(), "train": train_cfg.to_dict(), "seed": args.seed}
     history, _ = train_gan(

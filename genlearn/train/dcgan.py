@@ -42,7 +42,7 @@ def train(args) -> Path:
     x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
     model = model_config(args.data, x.shape[1])
     train_cfg = digits_train_config() if args.data in SMALL_DATA else TrainConfig.dcgan()
-    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=4000, gpu=20000)
+    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=2000, gpu=20000)
     run = Path(args.out)
     config = {"model": "dcgan", "data": args.data, "dcgan": model.to_dict(), "train": train_cfg.to_dict(), "seed": args.seed}
     history, _ = train_gan(
