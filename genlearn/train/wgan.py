@@ -278,9 +278,15 @@ def train_wgan(
 
 
 def digits_config(model: str) -> WGANConfig:
-    """The papers' settings plus chapter 2's small-data remedies for the 1,437 digits (DiffAugment, EMA of G)."""
-    base = WGANConfig.wgan if model == "wgan" else WGANConfig.wgan_gp
-    return base(diffaugment="translation,cutout", ema_decay=0.999)
+    """Settings for the 1,437 digits: the papers' plus chapter 2's small-data remedies (DiffAugment, EMA of G).
+
+    WGAN keeps Arjovsky et al.'s RMSprop at 5e-5. WGAN-GP departs from Gulrajani et al.'s learning
+    rate: 3e-4 instead of 1e-4 for both networks (like chapter 2's raised DCGAN rate); in a
+    100-second CPU budget it reached a digits FD of 108 against 422 at 1e-4 (chapter 5).
+    """
+    if model == "wgan":
+        return WGANConfig.wgan(diffaugment="translation,cutout", ema_decay=0.999)
+    return WGANConfig.wgan_gp(lr_g=3e-4, lr_c=3e-4, diffaugment="translation,cutout", ema_decay=0.999)
 
 
 def train(args) -> Path:
