@@ -281,8 +281,8 @@ def digits_config(model: str) -> WGANConfig:
     """Settings for the 1,437 digits: the papers' plus chapter 2's small-data remedies (DiffAugment, EMA of G).
 
     WGAN keeps Arjovsky et al.'s RMSprop at 5e-5. WGAN-GP departs from Gulrajani et al.'s learning
-    rate: 3e-4 instead of 1e-4 for both networks (like chapter 2's raised DCGAN rate); in a
-    100-second CPU budget it reached a digits FD of 108 against 422 at 1e-4 (chapter 5).
+    rate: 3e-4 instead of 1e-4 for both networks (like chapter 2's raised DCGAN rate); in one
+    100-second trial on a shared CPU it reached a digits FD of 108 against 422 at 1e-4.
     """
     if model == "wgan":
         return WGANConfig.wgan(diffaugment="translation,cutout", ema_decay=0.999)
