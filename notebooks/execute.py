@@ -37,7 +37,7 @@ def collapse_streams(outputs: list) -> list:
     for out in merged:
         if out.get("output_type") == "stream":
             out["text"] = final_text(out["text"])
-    return merged
+    return [o for o in merged if o.get("output_type") != "stream" or o["text"].strip()]
 
 
 def execute(path: Path, timeout: int = 3600) -> float:

@@ -68,3 +68,4 @@ def test_progress_bars_are_stored_as_their_final_state():
     outs.append({"output_type": "display_data", "data": {}})
     merged = collapse_streams(outs)
     assert len(merged) == 2 and merged[0]["text"] == "3/3\n"
+    assert collapse_streams([{"output_type": "stream", "name": "stderr", "text": "\r\n"}]) == []
