@@ -93,6 +93,19 @@ def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
     return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu", enabled=enabled)
 
 
+def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
+    """``zero_grad``, ``backward`` and ``step`` for one optimizer; through ``scaler`` when one is given
+    (float16 autocast on CUDA scales the loss so small gradients do not underflow)."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+
 def to_channels_last(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
     """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere."""
     if torch.device(device).type == "cuda":

@@ -25,7 +25,7 @@ from torch import nn
 from genlearn.augment import diff_augment, parse_policy
 from genlearn.ema import EMA
 from genlearn.losses import D_LOSSES, G_LOSSES
-from genlearn.runtime import autocast, grad_scaler, to_channels_last
+from genlearn.runtime import autocast, backward_and_step, grad_scaler, to_channels_last
 from genlearn.train.loop import Every, History, InfiniteBatches, fit
 
 
@@ -79,14 +79,7 @@ def d_step(
         fake_logits = _call(D, augment(x_fake), y)  # (N,)
         kwargs = {"real_label": real_label} if loss == "bce" else {}
         loss_d = D_LOSSES[loss](real_logits.float(), fake_logits.float(), **kwargs)
-    opt_d.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss_d.backward()
-        opt_d.step()
-    else:
-        scaler.scale(loss_d).backward()
-        scaler.step(opt_d)
-        scaler.update()
+    backward_and_step(loss_d, opt_d, scaler)
     return {
         "d_loss": loss_d.item(),
         "d_real": torch.sigmoid(real_logits.float()).mean().item(),
@@ -119,14 +112,7 @@ def g_step(
         x_fake = _call(G, z, y)  # (N, C, H, W), with gradients into G
         fake_logits = _call(D, augment(x_fake), y)  # (N,)
         loss_g = G_LOSSES[loss](fake_logits.float())
-        opt_g.zero_grad(set_to_none=True)
-        if scaler is None:
-            loss_g.backward()
-            opt_g.step()
-        else:
-            scaler.scale(loss_g).backward()
-            scaler.step(opt_g)
-            scaler.update()
+        backward_and_step(loss_g, opt_g, scaler)
     return {"g_loss": loss_g.item()}
 
 

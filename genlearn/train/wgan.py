@@ -38,8 +38,8 @@ from genlearn.augment import diff_augment, parse_policy
 from genlearn.ema import EMA
 from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
 from genlearn.models.critic import has_batch_norm
-from genlearn.runtime import autocast, grad_scaler, to_channels_last
-from genlearn.train.gan import frozen, sampling_generator
+from genlearn.runtime import autocast, backward_and_step, grad_scaler, to_channels_last
+from genlearn.train.gan import frozen
 from genlearn.train.loop import Every, History, InfiniteBatches, fit
 
 CONSTRAINTS = ("clip", "gp")
@@ -94,14 +94,7 @@ def critic_step(
         loss_w = critic_loss_wasserstein(critic(x_real).float(), critic(x_fake).float())  # (), Eq. 3 terms 1-2
     gp = gradient_penalty(critic, x_real, x_fake, gp_lambda) if constraint == "gp" else torch.zeros((), device=x_real.device)
     loss = loss_w + gp  # float32; the penalty ran outside autocast
-    opt_c.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        opt_c.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(opt_c)
-        scaler.update()
+    backward_and_step(loss, opt_c, scaler)
     if constraint == "clip":
         clip_weights(critic, clip)
     return {"c_loss": loss.item(), "w_estimate": -loss_w.item(), "gp": gp.item()}
@@ -126,14 +119,7 @@ def generator_step(
     augment = augment or (lambda x: x)
     with frozen(critic), autocast(z.device):  # the critic's weights get no gradient
         loss_g = g_loss_wasserstein(critic(augment(G(z))).float())
-        opt_g.zero_grad(set_to_none=True)
-        if scaler is None:
-            loss_g.backward()
-            opt_g.step()
-        else:
-            scaler.scale(loss_g).backward()
-            scaler.step(opt_g)
-            scaler.update()
+        backward_and_step(loss_g, opt_g, scaler)
     return {"g_loss": loss_g.item()}
 
 
@@ -320,11 +306,10 @@ def train(args) -> Path:
 
 
 def sample(payload: dict, n: int, seed: int) -> dict[str, torch.Tensor]:
-    from genlearn.models.dcgan import DCGANConfig, Generator
+    """Samples of a wgan / wgan-gp run: its generator is the DCGAN one, so the DCGAN recipe's sampler applies."""
+    from genlearn.train.dcgan import sample as dcgan_sample
 
-    G = sampling_generator(payload, Generator(DCGANConfig.from_dict(payload["config"]["dcgan"])))
-    images = torch.cat([G.sample(min(512, n - i), generator=torch.Generator().manual_seed(seed + i)) for i in range(0, n, 512)])
-    return {"images": images.float().clamp(-1, 1)}
+    return dcgan_sample(payload, n, seed)
 
 
 __all__ = ["CONSTRAINTS", "WGANConfig", "clip_weights", "critic_step", "generator_step", "train_wgan"]
