@@ -94,7 +94,14 @@ def critic_step(
         loss_w = critic_loss_wasserstein(critic(x_real).float(), critic(x_fake).float())  # (), Eq. 3 terms 1-2
     gp = gradient_penalty(critic, x_real, x_fake, gp_lambda) if constraint == "gp" else torch.zeros((), device=x_real.device)
     loss = loss_w + gp  # float32; the penalty ran outside autocast
-    backward_and_step(loss, opt_c, scaler)
+    opt_c.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt_c.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt_c)
+        scaler.update()
     if constraint == "clip":
         clip_weights(critic, clip)
     return {"c_loss": loss.item(), "w_estimate": -loss_w.item(), "gp": gp.item()}
