@@ -103,10 +103,42 @@ def g_loss_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
     return -fake_logits.mean()
 
 
+def r1_penalty(discriminator, x_real: torch.Tensor, gamma: float = 10.0) -> torch.Tensor:
+    """R1 regularizer (Mescheder et al. 2018, Sec. 4.1, Eq. 9): a zero-centred gradient penalty on *real* data.
+
+        R1 = gamma / 2 * E_{x ~ p_data}[ ||grad_x D(x)||^2 ]     (D: the logit)
+
+    Added to D's loss, it stops D from growing steep slopes around the training images -- the
+    oscillation that keeps unregularized GANs from converging, which Mescheder et al. prove for
+    their Dirac-GAN and show on image data. Unlike the WGAN-GP penalty (:func:`gradient_penalty`:
+    interpolates, target norm 1) it acts on reals only and pulls the norm toward 0. Like it, it
+    needs a double backward, so it runs in float32 with autocast off.
+
+    Args:
+        discriminator: a module or callable mapping images (N, ...) to logits (N,) or (N, 1); pass
+            ``lambda x: D(augment(x))`` to penalize through a differentiable augmentation.
+        x_real: real images (N, ...) (detached here).
+        gamma: the weight; for lazy regularization every ``k`` steps pass ``k * gamma``.
+
+    Returns:
+        The scalar ``R1`` (already multiplied by ``gamma / 2``).
+    """
+    if not isinstance(x_real, torch.Tensor) or x_real.dim() < 2 or x_real.shape[0] == 0:
+        got = tuple(x_real.shape) if isinstance(x_real, torch.Tensor) else type(x_real).__name__
+        raise ValueError(f"x_real must be a tensor (N, ...) with at least one sample, got {got}")
+    if gamma < 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma}")
+    with torch.autocast(device_type=x_real.device.type, enabled=False):  # float32 double backward
+        x = x_real.detach().to(torch.promote_types(x_real.dtype, torch.float32)).requires_grad_(True)  # (N, ...), >= float32
+        logits = discriminator(x)  # (N,)
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)  # (N, ...), differentiable
+        return gamma / 2 * grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
 D_LOSSES = {"bce": d_loss_bce, "hinge": d_loss_hinge}
 G_LOSSES = {"minimax": g_loss_minimax, "nonsaturating": g_loss_nonsaturating, "hinge": g_loss_hinge}
 
-__all__ = ["D_LOSSES", "G_LOSSES", "d_loss_bce", "d_loss_hinge", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating"]
+__all__ = ["D_LOSSES", "G_LOSSES", "d_loss_bce", "d_loss_hinge", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating", "r1_penalty"]
 
 
 # --- Wasserstein GAN (chapters 4-5): a critic's raw scores, no sigmoid ---------------------------------

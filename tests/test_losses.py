@@ -76,3 +76,32 @@ def test_bad_inputs_raise_clear_errors():
         d_loss_bce(torch.zeros(4), torch.zeros(4), real_label=1.5)
     with pytest.raises(TypeError, match="floating-point"):
         g_loss_nonsaturating(torch.zeros(4, dtype=torch.long))
+
+
+def test_r1_penalty_against_a_closed_form():
+    from genlearn.losses import r1_penalty
+
+    # D(x) = w . x + b has grad_x D = w for every x, so R1 = gamma / 2 * ||w||^2 exactly
+    w = torch.tensor([3.0, -4.0, 12.0], dtype=torch.float64)  # ||w|| = 13
+    D = lambda x: x.flatten(1) @ w + 0.5  # noqa: E731
+    x = torch.randn(5, 3, dtype=torch.float64)
+    torch.testing.assert_close(r1_penalty(D, x, gamma=2.0), torch.tensor(169.0, dtype=torch.float64))
+    # D(x) = sum(x^2) has grad 2x: R1 = gamma / 2 * mean_i 4 ||x_i||^2
+    x = torch.randn(6, 1, 2, 2, dtype=torch.float64)
+    want = 0.5 * 4 * x.flatten(1).pow(2).sum(1).mean()
+    torch.testing.assert_close(r1_penalty(lambda v: v.pow(2).sum((1, 2, 3)), x, gamma=1.0), want)
+
+
+def test_r1_penalty_reaches_the_discriminator_weights():
+    from genlearn.losses import r1_penalty
+
+    torch.manual_seed(0)
+    D = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    x = torch.randn(3, 1, 2, 2)
+    r1_penalty(D, x, gamma=10.0).backward()  # a double backward: the input gradient depends on the weights
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in D[1].parameters())
+    assert not x.requires_grad  # the caller's tensor is left alone
+    with pytest.raises(ValueError, match="gamma"):
+        r1_penalty(D, x, gamma=-1.0)
+    with pytest.raises(ValueError, match="x_real"):
+        r1_penalty(D, torch.randn(0, 4), gamma=1.0)

@@ -1,7 +1,7 @@
 """Training: the thin loop (:func:`fit`), resumable batches and checkpoints."""
 
 from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint, unwrap
-from genlearn.train.loop import Every, History, InfiniteBatches, NonFiniteLossError, fit
+from genlearn.train.loop import Every, History, InfiniteBatches, NonFiniteLossError, fit, linear_decay
 
 __all__ = [
     "Every",
@@ -9,6 +9,7 @@ __all__ = [
     "InfiniteBatches",
     "NonFiniteLossError",
     "fit",
+    "linear_decay",
     "load_checkpoint",
     "restore",
     "save_checkpoint",

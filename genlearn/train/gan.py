@@ -24,9 +24,9 @@ from torch import nn
 
 from genlearn.augment import diff_augment, parse_policy
 from genlearn.ema import EMA
-from genlearn.losses import D_LOSSES, G_LOSSES
+from genlearn.losses import D_LOSSES, G_LOSSES, r1_penalty
 from genlearn.runtime import autocast, backward_and_step, grad_scaler, to_channels_last
-from genlearn.train.loop import Every, History, InfiniteBatches, fit
+from genlearn.train.loop import Every, History, InfiniteBatches, fit, linear_decay
 
 
 def _call(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -56,9 +56,10 @@ def d_step(
     loss: str = "bce",
     real_label: float = 1.0,
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    r1_gamma: float = 0.0,
     scaler: torch.amp.GradScaler | None = None,
 ) -> dict[str, float]:
-    """One discriminator update: minimize ``D_LOSSES[loss]`` on reals vs detached fakes.
+    """One discriminator update: minimize ``D_LOSSES[loss]`` on reals vs detached fakes (+ the R1 penalty).
 
     Args:
         G, D: generator and discriminator (conditional ones when ``y`` is given).
@@ -67,10 +68,12 @@ def d_step(
         loss: "bce" (Goodfellow et al. 2014) or "hinge" (Miyato et al. 2018).
         real_label: target for reals with "bce" (< 1 is one-sided label smoothing).
         augment: a differentiable transform applied to every image D sees (DiffAugment).
+        r1_gamma: weight of :func:`genlearn.losses.r1_penalty` on the reals (0: none).
         scaler: a GradScaler for float16 autocast on CUDA (None: plain backward).
 
     Returns:
-        ``d_loss``, and ``d_real`` / ``d_fake``: D's mean probability that reals / fakes are real.
+        ``d_loss``, and ``d_real`` / ``d_fake``: D's mean probability that reals / fakes are real;
+        ``r1`` when the penalty is on.
     """
     augment = augment or (lambda x: x)
     with autocast(x_real.device):
@@ -79,12 +82,16 @@ def d_step(
         fake_logits = _call(D, augment(x_fake), y)  # (N,)
         kwargs = {"real_label": real_label} if loss == "bce" else {}
         loss_d = D_LOSSES[loss](real_logits.float(), fake_logits.float(), **kwargs)
+    logs = {}
+    if r1_gamma > 0:  # float32, outside autocast: the penalty needs a double backward
+        r1 = r1_penalty(lambda x: _call(D, augment(x), y), x_real, r1_gamma)
+        loss_d, logs["r1"] = loss_d + r1, r1.item()
     backward_and_step(loss_d, opt_d, scaler)
     return {
         "d_loss": loss_d.item(),
         "d_real": torch.sigmoid(real_logits.float()).mean().item(),
         "d_fake": torch.sigmoid(fake_logits.float()).mean().item(),
-    }
+    } | logs
 
 
 def g_step(
@@ -128,6 +135,11 @@ class TrainConfig:
         real_label: one-sided label smoothing target (1.0: none).
         diffaugment: DiffAugment policy for D's inputs, e.g. "translation,cutout" ("" = none).
         ema_decay: decay of the EMA of G's weights used for sampling (0 = no EMA).
+        r1_gamma: weight of the R1 penalty on D (Mescheder et al. 2018; 0 = none).
+        r1_every: apply R1 every this many D steps with weight ``r1_every * r1_gamma`` ("lazy"
+            regularization: the same average pull at a fraction of the cost).
+        lr_decay: the final fraction of the run over which both learning rates fall linearly to 0
+            (0 = constant rates; 0.5 = constant for the first half, then linear decay).
     """
 
     batch_size: int = 128
@@ -140,6 +152,9 @@ class TrainConfig:
     real_label: float = 1.0
     diffaugment: str = ""
     ema_decay: float = 0.0
+    r1_gamma: float = 0.0
+    r1_every: int = 1
+    lr_decay: float = 0.0
 
     def __post_init__(self) -> None:
         if self.d_loss not in D_LOSSES:
@@ -149,6 +164,10 @@ class TrainConfig:
         parse_policy(self.diffaugment)
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.r1_gamma < 0 or self.r1_every < 1:
+            raise ValueError(f"need r1_gamma >= 0 and r1_every >= 1, got {self.r1_gamma} and {self.r1_every}")
+        if not 0.0 <= self.lr_decay <= 1.0:
+            raise ValueError(f"lr_decay must be a fraction of the run in [0, 1], got {self.lr_decay}")
 
     @classmethod
     def dcgan(cls) -> "TrainConfig":
@@ -194,6 +213,7 @@ def train_gan(
     G, D = to_channels_last(G.to(device), device), to_channels_last(D.to(device), device)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
+    schedules = {name: linear_decay(opt, steps, config.lr_decay) for name, opt in (("G_lr", opt_g), ("D_lr", opt_d))}
     if ema is None and config.ema_decay > 0:
         ema = EMA(G, config.ema_decay)
     if ema is not None:
@@ -209,10 +229,15 @@ def train_gan(
         if device.type == "cuda":
             x_real = x_real.contiguous(memory_format=torch.channels_last)
         z = torch.randn(x_real.shape[0], latent_dim, device=device)  # (N, latent_dim)
-        logs = d_step(G, D, opt_d, x_real, z, y=y_real, loss=config.d_loss, real_label=config.real_label, augment=augment, scaler=scaler)
+        done = schedules["D_lr"].last_epoch  # steps done so far (restored on resume)
+        r1_gamma = config.r1_gamma * config.r1_every if done % config.r1_every == 0 else 0.0  # lazy R1
+        logs = d_step(G, D, opt_d, x_real, z, y=y_real, loss=config.d_loss, real_label=config.real_label,
+                      augment=augment, r1_gamma=r1_gamma, scaler=scaler)  # fmt: skip
         logs |= g_step(G, D, opt_g, z, y=y_real, loss=config.g_loss, augment=augment, scaler=scaler)
         if ema is not None:
             ema.update(G)
+        for schedule in schedules.values():
+            schedule.step()
         return logs
 
     modules = {"G": G, "D": D} | ({"G_ema": ema} if ema is not None else {})
@@ -221,7 +246,7 @@ def train_gan(
         batches,
         steps=steps,
         modules=modules,
-        optimizers={"G": opt_g, "D": opt_d},
+        optimizers={"G": opt_g, "D": opt_d} | schedules,
         callbacks=callbacks,
         checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,

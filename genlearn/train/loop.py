@@ -26,6 +26,22 @@ class NonFiniteLossError(FloatingPointError):
     """A step returned NaN or infinity; training stops instead of silently producing noise."""
 
 
+def linear_decay(optimizer: torch.optim.Optimizer, steps: int, fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
+    """Keep the learning rate for the first ``1 - fraction`` of ``steps``, then fall linearly to 0 at ``steps``.
+
+    Call ``.step()`` once per training step. Its ``last_epoch`` counts the steps done and its
+    state dict goes into checkpoints with the optimizers', so a resumed run continues the schedule.
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    start = steps * (1.0 - fraction)  # first step of the decay
+
+    def factor(step: int) -> float:
+        return 1.0 if step < start or fraction == 0 else max(0.0, (steps - step) / (steps - start))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 class InfiniteBatches:
     """Endless shuffled mini-batches over in-memory tensors, resumable from a state dict.
 
@@ -151,7 +167,8 @@ def fit(
         step_fn: one training update; returns a dict of floats (losses, scores).
         batches: an iterator of batches; an :class:`InfiniteBatches` is checkpointed and resumed too.
         steps: total number of steps of the run (not the number still to do).
-        modules, optimizers: saved in checkpoints and restored on resume.
+        modules, optimizers: saved in checkpoints and restored on resume (learning-rate schedules
+            have the same ``state_dict`` interface and may go with the optimizers).
         callbacks: :class:`Every` hooks, e.g. a sample grid or a metric every 500 steps.
         checkpoint: file to save to and resume from; None keeps everything in memory.
         checkpoint_every: steps between checkpoints (one is also written at the end, on
