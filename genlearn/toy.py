@@ -37,6 +37,8 @@ class ToyGANConfig:
         pack: samples D judges jointly (1 = the standard GAN).
         lr_decay: decay both learning rates linearly to 0 over the run, so the last steps sharpen
             the modes instead of jittering around them.
+        r1_gamma: weight of the R1 penalty on D's gradient at real points (Mescheder et al. 2018;
+            0 = none), see :func:`genlearn.losses.r1_penalty`.
         n_data: size of the fixed training set drawn from the mixture.
     """
 
@@ -54,6 +56,7 @@ class ToyGANConfig:
     d_steps: int = 1
     pack: int = 1
     lr_decay: bool = False
+    r1_gamma: float = 0.0
     n_data: int = 50_000
 
     def __post_init__(self) -> None:
@@ -62,6 +65,8 @@ class ToyGANConfig:
         for name in ("steps", "batch_size", "d_steps", "pack", "n_data"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be >= 0, got {self.r1_gamma}")
         if self.batch_size * self.pack > self.n_data:
             raise ValueError(f"batch_size * pack = {self.batch_size * self.pack} exceeds n_data = {self.n_data}")
 
@@ -157,7 +162,7 @@ def train_toy_gan(
         for i in range(config.d_steps):
             if i > 0:
                 x_real = next(batches)  # each of the k D steps sees a fresh real batch
-            logs = d_step(G, D, opt_d, x_real, torch.randn(n, config.latent_dim, generator=z_gen))
+            logs = d_step(G, D, opt_d, x_real, torch.randn(n, config.latent_dim, generator=z_gen), r1_gamma=config.r1_gamma)
         logs |= g_step(G, D, opt_g, torch.randn(n, config.latent_dim, generator=z_gen), loss=config.g_loss)
         for schedule in schedules:
             schedule.step()

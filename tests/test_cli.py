@@ -47,10 +47,10 @@ def test_classifier_is_not_generative(tmp_path):
 # model -> (image side of its digits samples, writes labels)
 GENERATIVE = {
     "gan": (8, False),
-    "dcgan": (32, False),
-    "cgan": (32, True),
-    "wgan": (32, False),
-    "wgan-gp": (32, False),
+    "dcgan": (16, False),
+    "cgan": (16, True),
+    "wgan": (16, False),
+    "wgan-gp": (16, False),
     "vae": (8, False),
     "cvae": (8, True),
 }
