@@ -139,12 +139,20 @@ def test_critic_step_leaves_generator_untouched(constraint):
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
 
 
-def test_train_wgan_toy_and_config_errors():
+def test_train_wgan_toy_and_config_errors(tmp_path):
+    from genlearn.train import load_checkpoint
+
     torch.manual_seed(0)
     cfg = MLPConfig(latent_dim=2, hidden=16, depth=2)
     x = torch.randn(64, 2) * 0.1 + 2
     history, _ = train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16), steps=3, progress=False)
     assert history.steps == [1, 2, 3] and set(history.keys()) == {"c_loss", "w_estimate", "gp", "g_loss"}
+    # the learning-rate schedules go into the checkpoint, so a resumed run continues the decay
+    ckpt = tmp_path / "wgan.pt"
+    train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16, n_critic=1, lr_decay=1.0),
+               steps=4, checkpoint=ckpt, progress=False)  # fmt: skip
+    schedules = load_checkpoint(ckpt)["optimizers"]
+    assert schedules["G_lr"]["last_epoch"] == 4 and schedules["critic_lr"]["_last_lr"] == [0.0]
     with pytest.raises(ValueError, match="batch norm"):
         dc = DCGANConfig.tiny()
         train_wgan(Generator(dc), Critic(CriticConfig.from_dcgan(dc, norm="batch")), torch.zeros(8, 1, 16, 16), steps=1)
@@ -154,6 +162,8 @@ def test_train_wgan_toy_and_config_errors():
         WGANConfig(optimizer="sgd")
     with pytest.raises(ValueError, match="n_critic"):
         WGANConfig(n_critic=0)
+    with pytest.raises(ValueError, match="lr_decay"):
+        WGANConfig(lr_decay=-0.5)
     assert WGANConfig.wgan().optimizer == "rmsprop" and WGANConfig.wgan().lr_c == 5e-5
     assert (WGANConfig.wgan_gp().beta1, WGANConfig.wgan_gp().beta2, WGANConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
 
