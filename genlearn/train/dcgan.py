@@ -23,11 +23,11 @@ def digits_train_config() -> TrainConfig:
     """Chapter 2's recipe for the 1,437 digits (see its ablation).
 
     Batch 128, Adam 5e-4 for both players (beta1 0.5), lazy R1 with gamma = 1 every 4 D steps,
-    constant rates for the first half of the run then linear decay to 0, DiffAugment translation,
+    constant rates for the first quarter of the run then linear decay to 0, DiffAugment translation,
     sampling from an EMA of G (0.999).
     """
     return TrainConfig(batch_size=128, lr_g=5e-4, lr_d=5e-4, diffaugment="translation", ema_decay=0.999,
-                       r1_gamma=1.0, r1_every=4, lr_decay=0.5)  # fmt: skip
+                       r1_gamma=1.0, r1_every=4, lr_decay=0.75)  # fmt: skip
 
 
 def image_size(data: str) -> int:
