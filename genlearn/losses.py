@@ -112,7 +112,9 @@ def r1_penalty(discriminator, x_real: torch.Tensor, gamma: float = 10.0) -> torc
     oscillation that keeps unregularized GANs from converging, which Mescheder et al. prove for
     their Dirac-GAN and show on image data. Unlike the WGAN-GP penalty (:func:`gradient_penalty`:
     interpolates, target norm 1) it acts on reals only and pulls the norm toward 0. Like it, it
-    needs a double backward, so it runs in float32 with autocast off.
+    needs a double backward, so it runs in float32 with autocast off. With batch norm in D (as in
+    DCGAN) each image's gradient also flows through the batch statistics; the penalty still
+    flattens D around the data, which is all it is for, so genlearn allows it there.
 
     Args:
         discriminator: a module or callable mapping images (N, ...) to logits (N,) or (N, 1); pass
