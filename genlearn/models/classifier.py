@@ -1,4 +1,4 @@
-"""A small CNN that classifies 32×32 digits; its penultimate features define the digits Fréchet distance."""
+"""A small CNN that classifies digits (resized to 16×16); its penultimate features define the digits Fréchet distance."""
 
 from __future__ import annotations
 
