@@ -18,7 +18,7 @@ from genlearn.data import mode_coverage, toy_mixture
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from genlearn.runtime import seed_everything
 from genlearn.train.gan import d_step, g_step
-from genlearn.train.loop import Every, History, InfiniteBatches, fit
+from genlearn.train.loop import Every, History, InfiniteBatches, fit, linear_decay
 
 
 @dataclass(frozen=True)
@@ -149,10 +149,7 @@ def train_toy_gan(
     betas = (config.beta1, config.beta2)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas)
-    schedules = []
-    if config.lr_decay:
-        decay = lambda step: 1.0 - step / config.steps  # noqa: E731
-        schedules = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
+    schedules = [linear_decay(opt, config.steps, 1.0) for opt in (opt_g, opt_d)] if config.lr_decay else []
     n = config.batch_size * config.pack  # points per D judgement round
     batches = InfiniteBatches(x, batch_size=n, seed=seed)
     z_gen = torch.Generator().manual_seed(seed + 1)
