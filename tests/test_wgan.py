@@ -168,6 +168,50 @@ def test_train_wgan_toy_and_config_errors(tmp_path):
     assert (WGANConfig.wgan_gp().beta1, WGANConfig.wgan_gp().beta2, WGANConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
 
 
+def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path):
+    import numpy as np
+
+    from genlearn.train import Every
+
+    # n_critic = 2, gp_every = 3: critic updates 0, 3, 6, 9 of 12 carry the penalty (weight 3 lambda)
+    cfg = WGANConfig.wgan_gp(n_critic=2, gp_every=3, batch_size=8, lr_decay=0.5, diffaugment="translation")
+
+    def run(seed=0, checkpoint=None, callbacks=()):
+        torch.manual_seed(seed)
+        dc = DCGANConfig.tiny(16, 1)
+        G, critic = Generator(dc), Critic(CriticConfig.from_dcgan(dc))
+        x = torch.rand(16, 1, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
+        history, _ = train_wgan(G, critic, x, config=cfg, steps=6, checkpoint=checkpoint, checkpoint_every=1000,
+                                callbacks=callbacks, progress=False)  # fmt: skip
+        return history, G
+
+    full, G_full = run()
+    assert [v > 0 for v in full["gp"]] == [True, True, False, True, True, False]
+    ckpt = tmp_path / "wgan.pt"
+
+    def interrupt(step, history):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C after 3 of 6 steps: checkpointed
+        run(checkpoint=ckpt, callbacks=[Every(1, interrupt)])
+    resumed, G_resumed = run(seed=99, checkpoint=ckpt)  # the lazy schedule resumes at update 6
+    np.testing.assert_equal(resumed.logs, full.logs)
+    assert all(torch.equal(a, b) for a, b in zip(G_full.parameters(), G_resumed.parameters()))
+    with pytest.raises(ValueError, match="gp_every"):
+        WGANConfig(gp_every=0)
+
+
+def test_critic_step_without_penalty_weight_skips_it():
+    torch.manual_seed(0)
+    dc = DCGANConfig.tiny()
+    G, critic = Generator(dc), Critic(CriticConfig.from_dcgan(dc))
+    opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
+    x, z = torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, dc.latent_dim)
+    logs = critic_step(G, critic, opt, x, z, constraint="gp", gp_lambda=0.0)
+    assert logs["gp"] == 0.0 and logs["c_loss"] == -logs["w_estimate"]
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="mixed precision needs a CUDA GPU")
 def test_gradient_penalty_under_autocast_matches_float32():
     torch.manual_seed(0)
