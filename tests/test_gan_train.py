@@ -9,7 +9,6 @@ from genlearn.ema import EMA
 from genlearn.models.conditional import ConditionalConfig, ConditionalGenerator, ProjectionDiscriminator
 from genlearn.models.dcgan import DCGANConfig, Discriminator, Generator
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from genlearn.train import Every
 from genlearn.train.gan import TrainConfig, d_step, g_step, train_gan
 
 
@@ -157,7 +156,7 @@ def test_linear_decay_schedule():
         linear_decay(opt, steps=10, fraction=1.5)
 
 
-def test_r1_and_lr_decay_run_and_resume_bit_identically(tmp_path):
+def test_r1_and_lr_decay_run_and_resume_bit_identically(tmp_path, ctrl_c_at):
     cfg = TrainConfig(batch_size=8, r1_gamma=1.0, r1_every=2, lr_decay=0.5, diffaugment="translation")
 
     def run(seed=0, checkpoint=None, callbacks=()):
@@ -172,13 +171,8 @@ def test_r1_and_lr_decay_run_and_resume_bit_identically(tmp_path):
     r1 = full["r1"]
     assert all(v > 0 for v in r1[0::2]) and all(np.isnan(v) for v in r1[1::2])  # lazy: every 2nd step
     ckpt = tmp_path / "run.pt"
-
-    def interrupt(step, history):
-        if step == 3:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C after 3 of 6 steps: checkpointed
-        run(checkpoint=ckpt, callbacks=[Every(1, interrupt)])
+        run(checkpoint=ckpt, callbacks=[ctrl_c_at(3)])
     resumed, G_resumed = run(seed=99, checkpoint=ckpt)  # a new process; the schedule resumes too
     np.testing.assert_equal(resumed.logs, full.logs)  # bit-identical (NaN where R1 was skipped)
     assert all(torch.equal(a, b) for a, b in zip(G_full.parameters(), G_resumed.parameters()))

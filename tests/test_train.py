@@ -66,21 +66,16 @@ def test_fit_learns_and_records_history():
     assert sum(history["loss"][-10:]) / 10 < 0.2 * sum(history["loss"][:10]) / 10
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(tmp_path):
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, ctrl_c_at):
     model, opt, batches, step = make_run()
     fit(step, batches, steps=30, modules={"m": model}, optimizers={"o": opt}, progress=False)
     reference = [p.detach().clone() for p in model.parameters()]
 
     ckpt = tmp_path / "run" / "checkpoint.pt"
     model, opt, batches, step = make_run()
-
-    def interrupt(s, h):
-        if s == 13:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
         fit(step, batches, steps=30, modules={"m": model}, optimizers={"o": opt},
-            callbacks=[Every(1, interrupt)], checkpoint=ckpt, checkpoint_every=1000, progress=False)
+            callbacks=[ctrl_c_at(13)], checkpoint=ckpt, checkpoint_every=1000, progress=False)
     assert load_checkpoint(ckpt)["step"] == 13
 
     torch.manual_seed(999)  # a new process: other global RNG state, other initial weights

@@ -168,10 +168,8 @@ def test_train_wgan_toy_and_config_errors(tmp_path):
     assert (WGANConfig.wgan_gp().beta1, WGANConfig.wgan_gp().beta2, WGANConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
 
 
-def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path):
+def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path, ctrl_c_at):
     import numpy as np
-
-    from genlearn.train import Every
 
     # n_critic = 2, gp_every = 3: critic updates 0, 3, 6, 9 of 12 carry the penalty (weight 3 lambda)
     cfg = WGANConfig.wgan_gp(n_critic=2, gp_every=3, batch_size=8, lr_decay=0.5, diffaugment="translation")
@@ -188,13 +186,8 @@ def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path):
     full, G_full = run()
     assert [v > 0 for v in full["gp"]] == [True, True, False, True, True, False]
     ckpt = tmp_path / "wgan.pt"
-
-    def interrupt(step, history):
-        if step == 3:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C after 3 of 6 steps: checkpointed
-        run(checkpoint=ckpt, callbacks=[Every(1, interrupt)])
+        run(checkpoint=ckpt, callbacks=[ctrl_c_at(3)])
     resumed, G_resumed = run(seed=99, checkpoint=ckpt)  # the lazy schedule resumes at update 6
     np.testing.assert_equal(resumed.logs, full.logs)
     assert all(torch.equal(a, b) for a, b in zip(G_full.parameters(), G_resumed.parameters()))
