@@ -8,7 +8,7 @@ from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradien
 from genlearn.models.critic import Critic, CriticConfig
 from genlearn.models.dcgan import DCGANConfig, Generator
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from genlearn.train.wgan import WGANConfig, clip_weights, critic_step, generator_step, train_wgan
+from genlearn.train.wgan import WGANConfig, clip_weights, critic_step, digits_config, generator_step, train_wgan
 
 
 def linear_critic(w: torch.Tensor) -> nn.Module:
@@ -193,6 +193,8 @@ def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path, ctrl_
     assert all(torch.equal(a, b) for a, b in zip(G_full.parameters(), G_resumed.parameters()))
     with pytest.raises(ValueError, match="gp_every"):
         WGANConfig(gp_every=0)
+    with pytest.raises(ValueError, match="'wgan' and 'wgan-gp'"):
+        digits_config("dcgan")
 
 
 def test_critic_step_without_penalty_weight_skips_it():
