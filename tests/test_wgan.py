@@ -197,14 +197,22 @@ def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path, ctrl_
         digits_config("dcgan")
 
 
-def test_critic_step_without_penalty_weight_skips_it():
+def test_critic_step_without_penalty_weight_skips_it(monkeypatch):
+    import genlearn.train.wgan as wgan
+
+    def no_double_backward(*args, **kwargs):
+        raise AssertionError("gradient_penalty was computed on a step with lambda = 0")
+
     torch.manual_seed(0)
     dc = DCGANConfig.tiny()
     G, critic = Generator(dc), Critic(CriticConfig.from_dcgan(dc))
     opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
     x, z = torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, dc.latent_dim)
+    monkeypatch.setattr(wgan, "gradient_penalty", no_double_backward)  # a lazy step must not pay for the penalty
     logs = critic_step(G, critic, opt, x, z, constraint="gp", gp_lambda=0.0)
     assert logs["gp"] == 0.0 and logs["c_loss"] == -logs["w_estimate"]
+    with pytest.raises(AssertionError, match="lambda = 0"):  # and the patch does intercept a penalty step
+        critic_step(G, critic, opt, x, z, constraint="gp", gp_lambda=1.0)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="mixed precision needs a CUDA GPU")
