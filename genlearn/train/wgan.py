@@ -23,6 +23,11 @@ backward runs in float32 with autocast off (inside :func:`~genlearn.losses.gradi
 eager; the generator step may be compiled (``torch.compile(G)``). Neither has been measured on a
 GPU here.
 
+Reading the estimate: ``-L_C`` is Eq. 2's supremum only for a critic near its optimum.
+:func:`refine_critic` trains a copy of the critic further against a frozen generator and
+:func:`wasserstein_estimate` reads ``E[f(x)] - E[f(x~)]`` on fixed sets (chapter 5 does this at
+every evaluation, on held-out digits).
+
 ``python -m genlearn train wgan`` / ``wgan-gp`` train DCGAN's generator against :class:`Critic`.
 """
 
