@@ -397,7 +397,7 @@ def train(args) -> Path:
         train_cfg = digits_config(args.model)
     else:
         train_cfg = WGANConfig.wgan() if args.model == "wgan" else WGANConfig.wgan_gp()
-    cpu_steps = 7000 if args.model == "wgan-gp" else 4500  # about 5 minutes each on 2 cores (chapter 5)
+    cpu_steps = 7000 if args.model == "wgan-gp" else 4500  # ~5 min each on the 2 cores of chapter 5's trials, ~2x on slower ones
     steps = args.steps if args.steps is not None else pick(smoke=10, cpu=cpu_steps, gpu=20000)
     run = Path(args.out)
     config = {"model": args.model, "data": args.data, "dcgan": model.to_dict(), "critic": critic_cfg.to_dict(),
