@@ -300,7 +300,8 @@ def wasserstein_estimate(critic: nn.Module, x_real: torch.Tensor, x_fake: torch.
     By Kantorovich-Rubinstein duality this is a lower bound on ``W`` for a 1-Lipschitz ``f`` and
     equals ``W`` for the optimal one; how close it gets depends on how well ``f`` is trained. A
     penalized critic is only near 1-Lipschitz (its gradient norms settle a little above 1), so its
-    reading can overshoot ``W`` by a few percent.
+    reading can overshoot ``W``: when ``P_g`` is a translate of ``P_r`` the penalized optimum has
+    slope ``1 + W / (2 lambda)`` and reads ``W (1 + W / (2 lambda))``, 2.5% over for ``W = 0.5``.
     """
     scores = [torch.cat([critic(t[i : i + batch_size]).float().flatten() for i in range(0, len(t), batch_size)]) for t in (x_real, x_fake)]
     return (scores[0].mean() - scores[1].mean()).item()
