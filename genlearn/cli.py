@@ -3,15 +3,14 @@
     python -m genlearn train dcgan --data digits --profile cpu --out runs/dcgan
     python -m genlearn sample runs/dcgan --n 1000            # -> runs/dcgan/samples.npz
 
-Each model name maps to a recipe module with ``train(args) -> Path`` and
-``sample(payload, n, seed) -> dict``; chapters add their line to :data:`MODELS`. The table is
-plain data (module paths imported on use), so importing genlearn registers nothing.
+Each model name maps to a recipe module (:data:`genlearn.recipes.MODELS`) with
+``train(args) -> Path``; ``sample`` rebuilds the run's model with :func:`genlearn.load` and calls
+its ``sample(n, labels=None, generator=None)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -19,26 +18,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from genlearn.recipes import MODELS, recipe
 from genlearn.runtime import PROFILES
 
-MODELS: dict[str, str] = {
-    "classifier": "genlearn.train.classifier",
-    "gaussian": "genlearn.train.gaussian",
-    "gan": "genlearn.train.gan",
-    "dcgan": "genlearn.train.dcgan",
-    "cgan": "genlearn.train.cgan",
-    "wgan": "genlearn.train.wgan",
-    "wgan-gp": "genlearn.train.wgan",
-    "vae": "genlearn.train.vae",
-    "cvae": "genlearn.train.vae",
-}
-
-
-def recipe(name: str):
-    """The recipe module for a model name; unknown names list the choices."""
-    if name not in MODELS:
-        raise SystemExit(f"genlearn: unknown model {name!r}; choose one of: {', '.join(sorted(MODELS))}")
-    return importlib.import_module(MODELS[name])
+SAMPLE_CHUNK = 512  # images per forward pass when sampling
 
 
 def save_samples(path: Path, samples: dict[str, torch.Tensor]) -> Path:
@@ -69,6 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def draw_samples(model: torch.nn.Module, n: int, seed: int) -> dict[str, torch.Tensor]:
+    """``n`` samples of a loaded model from one seeded stream (chunks continue it, so different
+    seeds give disjoint sets); conditional models get labels ``0, 1, ..., K-1, 0, ...``."""
+    g = torch.Generator().manual_seed(seed)
+    num_classes = int(getattr(getattr(model, "config", None), "num_classes", 0) or 0)
+    labels = torch.arange(n) % num_classes if num_classes else None
+    chunks = []
+    for i in range(0, n, SAMPLE_CHUNK):
+        k = min(SAMPLE_CHUNK, n - i)
+        chunks.append(model.sample(k, labels=None if labels is None else labels[i : i + k], generator=g))
+    out = {"images": torch.cat(chunks).float().clamp(-1, 1)}
+    return out | ({"labels": labels} if labels is not None else {})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
@@ -83,25 +80,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"run saved in {run}")
         return 0
 
-    from genlearn.train.checkpoint import load_checkpoint
+    import genlearn
+    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
 
     if args.n < 1:
         raise SystemExit(f"genlearn: --n must be >= 1, got {args.n}")
-    ckpt = args.run / "checkpoint.pt" if args.run.is_dir() else args.run
+    ckpt = checkpoint_path(args.run)
     if not ckpt.is_file():
         raise SystemExit(f"genlearn: no checkpoint at {ckpt}; train first with: python -m genlearn train MODEL --out {args.run}")
-    payload = load_checkpoint(ckpt)
-    model = payload["config"].get("model")
-    mod = recipe(model)
-    if not hasattr(mod, "sample"):
-        generative = sorted(m for m in MODELS if hasattr(recipe(m), "sample"))
-        raise SystemExit(f"genlearn: {model!r} is not a generative model; sample from one of: {', '.join(generative)}")
-    samples = mod.sample(payload, args.n, args.seed)
+    name = load_checkpoint(ckpt).get("model")
+    model = genlearn.load(ckpt)
+    if not hasattr(model, "sample"):
+        from genlearn.models.registry import BUILDABLE
+
+        generative = sorted(m for m in BUILDABLE if m != "classifier")
+        raise SystemExit(f"genlearn: {name!r} is not a generative model; sample from one of: {', '.join(generative)}")
+    samples = draw_samples(model, args.n, args.seed)
     out = args.out or ckpt.parent / "samples.npz"
     save_samples(out, samples)
     from genlearn.viz import show_grid
 
-    fig = show_grid(samples["images"][:64], title=f"{model}: {args.n} samples (first 64 shown)")
+    fig = show_grid(samples["images"][:64], title=f"{name}: {args.n} samples (first 64 shown)")
     fig.savefig(out.with_suffix(".png"), dpi=100, bbox_inches="tight")
     print(f"wrote {args.n} samples to {out} (preview {out.with_suffix('.png')})")
     return 0

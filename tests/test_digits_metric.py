@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from genlearn.data import load_digits
+from genlearn.train.classifier import train_digits_classifier
 from genlearn.metrics.digits import (
     class_accuracy,
     classify_digits,
@@ -10,7 +11,6 @@ from genlearn.metrics.digits import (
     digits_features,
     digits_kid,
     heldout_accuracy,
-    train_digits_classifier,
 )
 from genlearn.models.classifier import ClassifierConfig, DigitsClassifier
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from genlearn.augment import diff_augment, rand_cutout, rand_translation
-from genlearn.ema import EMA
+from genlearn.train.augment import diff_augment, rand_cutout, rand_translation
+from genlearn.train.ema import EMA
 from genlearn.models.conditional import ConditionalConfig, ConditionalGenerator, ProjectionDiscriminator
 from genlearn.models.dcgan import DCGANConfig, Discriminator, Generator
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
@@ -82,8 +82,9 @@ def run_tiny(seed):
     cfg = MLPConfig.tiny((1, 8, 8))
     G, D = MLPGenerator(cfg), MLPDiscriminator(cfg)
     x = torch.rand(32, 1, 8, 8) * 2 - 1
-    history, ema = train_gan(G, D, x, config=TrainConfig(batch_size=8, ema_decay=0.9, diffaugment="translation"), steps=5, seed=seed, progress=False)
-    return history, G, ema
+    G_sample, history = train_gan(G, D, x, config=TrainConfig(batch_size=8, ema_decay=0.9, diffaugment="translation"), steps=5, seed=seed, progress=False)
+    assert G_sample is not G  # the EMA copy is what a run samples from
+    return history, G, G_sample
 
 
 def test_training_is_deterministic_under_a_seed():
@@ -92,7 +93,7 @@ def test_training_is_deterministic_under_a_seed():
     h3, _, _ = run_tiny(4)
     assert h1.logs == h2.logs and h1.logs != h3.logs
     assert all(torch.equal(a, b) for a, b in zip(g1.parameters(), g2.parameters()))
-    assert all(torch.equal(a, b) for a, b in zip(e1.model.parameters(), e2.model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(e1.parameters(), e2.parameters()))
 
 
 def test_ema_follows_the_paper_rule():
@@ -163,7 +164,7 @@ def test_r1_and_lr_decay_run_and_resume_bit_identically(tmp_path, ctrl_c_at):
         torch.manual_seed(seed)
         G, D = Generator(DCGANConfig.tiny(16, 1)), Discriminator(DCGANConfig.tiny(16, 1))
         x = torch.rand(16, 1, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
-        history, _ = train_gan(G, D, x, config=cfg, steps=6, seed=0, checkpoint=checkpoint, checkpoint_every=1000,
+        _, history = train_gan(G, D, x, config=cfg, steps=6, seed=0, checkpoint=checkpoint, checkpoint_every=1000,
                                callbacks=callbacks, progress=False)  # fmt: skip
         return history, G
 

@@ -1,4 +1,4 @@
-"""genlearn.toy: the 2-D toy GAN of chapter 1 (shapes, determinism, packing, and that it learns)."""
+"""genlearn.train.toy_gan: the 2-D toy GAN of chapter 1 (shapes, determinism, packing, and that it learns)."""
 
 from dataclasses import replace
 
@@ -7,7 +7,7 @@ import torch
 
 from genlearn.data import mode_coverage, toy_mixture
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator
-from genlearn.toy import PackedDiscriminator, ToyGANConfig, train_toy_gan
+from genlearn.train.toy_gan import PackedDiscriminator, ToyGANConfig, train_toy_gan
 
 TINY = ToyGANConfig(steps=6, batch_size=16, latent_dim=4, hidden=16, depth=2, n_data=512)
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from genlearn.train import Every, History, InfiniteBatches, NonFiniteLossError, fit, load_checkpoint, save_checkpoint
+from genlearn.train import CheckpointError, Every, History, InfiniteBatches, NonFiniteLossError, fit, load_checkpoint, save_checkpoint
 
 
 def make_run(seed=0):
@@ -113,11 +113,17 @@ def test_history_aligns_sparse_keys():
     assert math.isnan(h["b"][0]) and h["b"][1:] == [3.0, 4.0]
 
 
-def test_checkpoint_round_trip_keeps_config(tmp_path):
+def test_checkpoint_round_trip_keeps_the_run_description(tmp_path):
+    import genlearn
+
     model = nn.Linear(3, 2)
-    path = save_checkpoint(tmp_path / "ck.pt", modules={"net": model}, step=7, config={"model": "x", "width": 3})
+    run = {"model": "x", "model_config": {"width": 3}, "train_config": {"lr": 0.1}, "data": "digits", "seed": 4}
+    path = save_checkpoint(tmp_path / "ck.pt", modules={"net": model}, step=7, run=run)
     payload = load_checkpoint(path)
-    assert payload["step"] == 7 and payload["config"] == {"model": "x", "width": 3}
+    assert payload["step"] == 7 and {k: payload[k] for k in run} == run
+    assert payload["format"] == "genlearn-checkpoint-2" and payload["genlearn_version"] == genlearn.__version__
+    with pytest.raises(ValueError, match="unknown keys \\['width'\\]"):
+        save_checkpoint(tmp_path / "bad.pt", modules={"net": model}, run={"width": 3})
     other = nn.Linear(3, 2)
     other.load_state_dict(payload["modules"]["net"])
     assert torch.equal(other.weight, model.weight)
@@ -135,5 +141,11 @@ def test_missing_or_foreign_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         load_checkpoint(tmp_path / "nope.pt")
     torch.save({"weight": torch.zeros(1)}, tmp_path / "bare.pt")
-    with pytest.raises(ValueError, match="not a genlearn checkpoint"):
+    with pytest.raises(CheckpointError, match="not a genlearn checkpoint"):
         load_checkpoint(tmp_path / "bare.pt")
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "bare.pt").read_bytes()[:50])  # a truncated file
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_checkpoint(tmp_path / "cut.pt")
+    torch.save({"format": "genlearn-checkpoint-1", "config": {}}, tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="format 1"):
+        load_checkpoint(tmp_path / "old.pt")

@@ -6,7 +6,7 @@ import torch
 from torch.distributions import Bernoulli, Normal
 
 from genlearn.checks import to_unit
-from genlearn.elbo import (
+from genlearn.losses.elbo import (
     bernoulli_log_likelihood,
     binarize,
     elbo,
@@ -237,7 +237,7 @@ def test_forward_shapes(arch, num_classes):
     stacked = model.decode(z, y)
     assert stacked.shape == (3, 5, 1, 8, 8)
     assert torch.allclose(stacked[2], model.decode(z[2], y), atol=1e-6)
-    samples = model.sample(7, torch.arange(7) if num_classes else None, generator=torch.Generator().manual_seed(0))
+    samples = model.sample(7, labels=torch.arange(7) if num_classes else None, generator=torch.Generator().manual_seed(0))
     assert samples.shape == (7, 1, 8, 8) and samples.min() >= -1 and samples.max() <= 1
 
 

@@ -147,7 +147,7 @@ def test_train_wgan_toy_and_config_errors(tmp_path):
     torch.manual_seed(0)
     cfg = MLPConfig(latent_dim=2, hidden=16, depth=2)
     x = torch.randn(64, 2) * 0.1 + 2
-    history, _ = train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16), steps=3, progress=False)
+    _, history = train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16), steps=3, progress=False)
     assert history.steps == [1, 2, 3] and set(history.keys()) == {"c_loss", "w_estimate", "gp", "g_loss"}
     # the learning-rate schedules go into the checkpoint, so a resumed run continues the decay
     ckpt = tmp_path / "wgan.pt"
@@ -166,7 +166,7 @@ def test_train_wgan_toy_and_config_errors(tmp_path):
         WGANConfig(n_critic=0)
     with pytest.raises(ValueError, match="lr_decay"):
         WGANConfig(lr_decay=-0.5)
-    assert WGANConfig.wgan().optimizer == "rmsprop" and WGANConfig.wgan().lr_c == 5e-5
+    assert WGANConfig.wgan().optimizer == "rmsprop" and WGANConfig.wgan().lr_d == 5e-5
     assert (WGANConfig.wgan_gp().beta1, WGANConfig.wgan_gp().beta2, WGANConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
 
 
@@ -181,7 +181,7 @@ def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path, ctrl_
         dc = DCGANConfig.tiny(16, 1)
         G, critic = Generator(dc), Critic(CriticConfig.from_dcgan(dc))
         x = torch.rand(16, 1, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
-        history, _ = train_wgan(G, critic, x, config=cfg, steps=6, checkpoint=checkpoint, checkpoint_every=1000,
+        _, history = train_wgan(G, critic, x, config=cfg, steps=6, checkpoint=checkpoint, checkpoint_every=1000,
                                 callbacks=callbacks, progress=False)  # fmt: skip
         return history, G
 

@@ -1,109 +1,72 @@
-"""The digits classifier genlearn trains for itself, and the metrics built on it.
+"""The book's digits metrics, all read through one fixed classifier whose weights ship with genlearn.
 
-* :func:`digits_classifier` -- trained deterministically on the digits *train* split (cached).
+* :func:`digits_classifier` -- the reference classifier, loaded from ``digits_classifier.pt`` next
+  to this file (its SHA-256 is checked); the same weights on every machine and device.
 * :func:`digits_fd` -- Fréchet distance in the classifier's feature space against a reference split.
 * :func:`class_accuracy` -- share of samples classified as the class they were asked to be.
 
 Inception-based FID would be meaningless on 8×8 grey digits; a classifier trained on the same
-domain is the standard substitute (as in the MNIST experiments of many GAN papers).
+domain is the standard substitute (as in the MNIST experiments of many GAN papers). FID is
+comparable across papers because its Inception weights are fixed; so is this metric: the weights
+were trained once (``python -m genlearn train classifier`` retrains them; see
+:mod:`genlearn.recipes.classifier` for how to ship a new set), not on first use.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-import genlearn
 from genlearn.metrics.frechet import frechet_distance, kernel_distance
-from genlearn.models.classifier import ClassifierConfig, DigitsClassifier, random_shift
-from genlearn.train import InfiniteBatches, fit
+from genlearn.models.classifier import ClassifierConfig, DigitsClassifier
 
-TRAIN_STEPS = 500
-BATCH_SIZE = 64
 IMAGE_SIZE = 16
+WEIGHTS = Path(__file__).with_name("digits_classifier.pt")
+# SHA-256 of the shipped weights: the definition of the book's digits metrics.
+WEIGHTS_SHA256 = "3c601f85e5a6d3124dc1c243648594033a24bc7a6f542d5f014da00173d5cbb1"
 
 
-def cache_dir() -> Path:
-    """``$GENLEARN_CACHE`` or ``~/.cache/genlearn``."""
-    return Path(os.environ.get("GENLEARN_CACHE", Path.home() / ".cache" / "genlearn")).expanduser()
+class ClassifierWeightsError(RuntimeError):
+    """The shipped classifier weights are missing or are not the ones the book's numbers were made with."""
 
 
-def train_digits_classifier(
-    steps: int = TRAIN_STEPS,
-    *,
-    config: ClassifierConfig = ClassifierConfig(),
-    seed: int = 0,
-    progress: bool = True,
-    callbacks=(),
-):
-    """Train :class:`DigitsClassifier` on the digits train split with small random shifts.
-
-    Deterministic for a seed on CPU. Returns ``(model, history)``; the model is in eval mode.
-    """
-    from genlearn.data import load_digits
-
-    torch.manual_seed(seed)
-    x, y = load_digits("train", size=config.image_size)
-    model = DigitsClassifier(config)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
-    g = torch.Generator().manual_seed(seed)
-
-    def step(batch):
-        xb, yb = batch
-        xb = random_shift(xb, 2, generator=g)
-        logits = model(xb)
-        loss = F.cross_entropy(logits, yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        return {"loss": loss.item(), "acc": (logits.argmax(1) == yb).float().mean().item()}
-
-    history = fit(
-        step,
-        InfiniteBatches(x, y, batch_size=BATCH_SIZE, seed=seed),
-        steps=steps,
-        modules={"classifier": model},
-        optimizers={"opt": opt},
-        callbacks=callbacks,
-        desc="digits classifier",
-        progress=progress,
-    )
-    return model.eval(), history
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _cache_key(config: ClassifierConfig, steps: int, seed: int) -> str:
-    text = json.dumps([genlearn.__version__, config.to_dict(), steps, seed, BATCH_SIZE], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+def load_classifier(path: str | Path = WEIGHTS, sha256: str | None = WEIGHTS_SHA256) -> DigitsClassifier:
+    """A :class:`DigitsClassifier` with the weights at ``path`` (checked against ``sha256`` unless None), eval mode, CPU."""
+    path = Path(path)
+    if not path.is_file():
+        raise ClassifierWeightsError(f"the digits classifier weights are missing at {path}; reinstall genlearn (they ship inside the package)")
+    if sha256 is not None and file_sha256(path) != sha256:
+        raise ClassifierWeightsError(f"{path} is not the classifier the book's metrics are defined with (SHA-256 differs); reinstall genlearn")
+    model = DigitsClassifier(ClassifierConfig())
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.eval()
 
 
 _MEMO: dict[str, DigitsClassifier] = {}
 
 
-def digits_classifier(*, steps: int = TRAIN_STEPS, seed: int = 0, progress: bool = False) -> DigitsClassifier:
-    """The reference digits classifier: loaded from the cache, else trained (~30 s on 2 cores) and cached."""
-    config = ClassifierConfig()
-    key = _cache_key(config, steps, seed)
-    if key in _MEMO:
-        return _MEMO[key]
-    path = cache_dir() / f"digits_classifier-{key}.pt"
-    model = DigitsClassifier(config)
-    if path.is_file():
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    else:
-        model, _ = train_digits_classifier(steps, config=config, seed=seed, progress=progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(model.state_dict(), tmp)
-        os.replace(tmp, path)
-    _MEMO[key] = model.eval()
-    return _MEMO[key]
+def digits_classifier() -> DigitsClassifier:
+    """The reference digits classifier (the shipped weights, loaded once per process)."""
+    if "reference" not in _MEMO:
+        _MEMO["reference"] = load_classifier()
+    return _MEMO["reference"]
+
+
+def __getattr__(name: str):
+    """``train_digits_classifier`` and ``TRAIN_STEPS`` moved to :mod:`genlearn.train.classifier`."""
+    if name in ("train_digits_classifier", "TRAIN_STEPS"):
+        import importlib
+        import warnings
+
+        warnings.warn(f"genlearn.metrics.digits.{name} moved to genlearn.train.classifier", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module("genlearn.train.classifier"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @torch.no_grad()
@@ -174,7 +137,9 @@ def heldout_accuracy(classifier: DigitsClassifier | None = None) -> float:
 
 
 __all__ = [
-    "cache_dir",
+    "ClassifierWeightsError",
+    "WEIGHTS",
+    "WEIGHTS_SHA256",
     "class_accuracy",
     "classify_digits",
     "digits_classifier",
@@ -182,7 +147,7 @@ __all__ = [
     "digits_fd_floor",
     "digits_features",
     "digits_kid",
-    "reference_features",
     "heldout_accuracy",
-    "train_digits_classifier",
+    "load_classifier",
+    "reference_features",
 ]

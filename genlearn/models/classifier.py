@@ -26,6 +26,10 @@ class ClassifierConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClassifierConfig":
+        return cls(**d)
+
 
 class DigitsClassifier(nn.Module):
     """Three conv blocks and two linear layers; ``features`` gives the ``feature_dim`` embedding.

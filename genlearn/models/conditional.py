@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from genlearn.checks import check_images
-from genlearn.models.dcgan import DCGANConfig, Discriminator, Generator, dcgan_init
+from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from genlearn.models.layers import dcgan_init
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class ConditionalConfig:
         return cls(**{**d, "dcgan": DCGANConfig(**d["dcgan"])})
 
 
+def cycled_labels(n: int, num_classes: int) -> torch.Tensor:
+    """``(n,)`` labels ``0, 1, ..., K-1, 0, 1, ...``: every class equally often (to within one)."""
+    return torch.arange(n) % num_classes
+
+
 def check_labels(y: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
     """Raise a clear error unless ``y`` is an integer tensor (n,) with values in [0, num_classes)."""
     if not isinstance(y, torch.Tensor) or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
@@ -72,7 +78,7 @@ class ConditionalGenerator(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.num_classes, config.embed_dim)  # (K, E)
-        self.net = Generator(replace(config.dcgan, latent_dim=config.latent_dim + config.embed_dim))
+        self.net = DCGANGenerator(replace(config.dcgan, latent_dim=config.latent_dim + config.embed_dim))
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """z (N, latent_dim), y (N,) int -> images (N, C, S, S)."""
@@ -87,9 +93,15 @@ class ConditionalGenerator(nn.Module):
         return torch.randn(n, self.config.latent_dim, generator=generator).to(self.embed.weight.device)
 
     @torch.no_grad()
-    def sample(self, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """One image per label in ``y`` (N,)."""
-        return self(self.sample_latent(y.shape[0], generator), y.to(self.embed.weight.device))
+    def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` images (n, C, S, S) in [-1, 1], one per label in ``labels`` (n,).
+
+        Without labels the classes cycle ``0, 1, ..., K-1, 0, 1, ...``, so every class is asked for
+        about equally often (what the command line's ``sample`` writes next to the images).
+        """
+        labels = cycled_labels(n, self.config.num_classes) if labels is None else labels
+        check_labels(labels, n, self.config.num_classes)
+        return self(self.sample_latent(n, generator), labels.to(self.embed.weight.device))
 
 
 class ProjectionDiscriminator(nn.Module):
@@ -98,7 +110,7 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, config: ConditionalConfig = ConditionalConfig()):
         super().__init__()
         self.config = config
-        base = Discriminator(config.dcgan)
+        base = DCGANDiscriminator(config.dcgan)
         self.features, self.head = base.features, base.head
         c = config.dcgan
         feature_dim = c.d_width * 2 ** (c.n_stages - 1) * 16  # flattened (width, 4, 4)

@@ -27,7 +27,8 @@ import torch
 from torch import nn
 
 from genlearn.checks import check_images
-from genlearn.models.dcgan import DCGANConfig, dcgan_init
+from genlearn.models.dcgan import DCGANConfig
+from genlearn.models.layers import dcgan_init
 
 NORMS = ("layer", "none", "batch")
 

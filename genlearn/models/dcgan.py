@@ -8,8 +8,9 @@ The paper's architecture guidelines (Sec. 3), each visible below:
 * ReLU in G with ``tanh`` output; LeakyReLU(0.2) in D;
 * weights from N(0, 0.02) (Sec. 4); batch-norm scales from N(1, 0.02), shifts 0 (as in PyTorch's example).
 
-:meth:`DCGANConfig.reference` is the 64x64 RGB network of the paper and of pytorch/examples
-(``nz=100, ngf=ndf=64``): G has 3,576,704 parameters, D 2,765,568. D returns *logits*: the
+:meth:`DCGANConfig.reference` is the 64x64 RGB network of pytorch/examples (``nz=100, ngf=ndf=64``):
+G has 3,576,704 parameters, D 2,765,568. It is a half-width variant of the paper's Fig. 1 network,
+which starts from a 4x4x1024 map (``ngf=128``) and draws 5x5 kernels; the example uses 4x4 kernels. D returns *logits*: the
 example's final ``Sigmoid`` moves into the loss (``binary_cross_entropy_with_logits``).
 
 Optional, off in the reference: spectral normalization of D's convolutions (Miyato et al. 2018),
@@ -24,12 +25,13 @@ import torch
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models.layers import apply_spectral_norm, check_unconditional, count_parameters, dcgan_init
 from genlearn.models.mlp import check_latent
 
 
 @dataclass(frozen=True)
 class DCGANConfig:
-    """Sizes of :class:`Generator` and :class:`Discriminator`.
+    """Sizes of :class:`DCGANGenerator` and :class:`DCGANDiscriminator`.
 
     Args:
         image_size: side ``S`` of the square images; a power of two >= 16.
@@ -65,13 +67,13 @@ class DCGANConfig:
 
     @classmethod
     def reference(cls) -> "DCGANConfig":
-        """The paper's / pytorch/examples' 64x64 RGB configuration (nz=100, ngf=ndf=64)."""
+        """pytorch/examples' 64x64 RGB configuration (nz=100, ngf=ndf=64): half the width of the paper's Fig. 1."""
         return cls()
 
     @classmethod
-    def digits(cls) -> "DCGANConfig":
-        """Grey 32x32 digits, narrower for CPU training."""
-        return cls(image_size=32, channels=1, latent_dim=64, g_width=32, d_width=32)
+    def digits(cls, width: int = 32, latent_dim: int = 64) -> "DCGANConfig":
+        """Grey 16x16 digits (the book's resolution for the 8x8 digits), narrower for CPU training."""
+        return cls(image_size=16, channels=1, latent_dim=latent_dim, g_width=width, d_width=width)
 
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 1) -> "DCGANConfig":
@@ -85,31 +87,7 @@ class DCGANConfig:
         return cls(**d)
 
 
-def dcgan_init(module: nn.Module) -> None:
-    """Radford et al. 2016, Sec. 4: conv weights ~ N(0, 0.02); batch norm weight ~ N(1, 0.02), bias 0.
-
-    Use as ``model.apply(dcgan_init)``.
-    """
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.Embedding):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-
-
-def apply_spectral_norm(module: nn.Module) -> nn.Module:
-    """Spectral-normalize every conv/linear weight in ``module`` (Miyato et al. 2018, Eq. 8: W / sigma(W))."""
-    for child in list(module.modules()):
-        if isinstance(child, (nn.Conv2d, nn.Linear)):
-            nn.utils.parametrizations.spectral_norm(child)
-    return module
-
-
-class Generator(nn.Module):
+class DCGANGenerator(nn.Module):
     """DCGAN generator: ``z (N, latent_dim) -> images (N, channels, S, S)`` in [-1, 1].
 
     A 1x1 "image" of ``latent_dim`` channels is projected to 4x4 by a transposed convolution, then
@@ -148,11 +126,13 @@ class Generator(nn.Module):
         return torch.randn(n, self.config.latent_dim, generator=generator).to(next(self.parameters()).device)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, n: int, *, labels: None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` images (n, channels, S, S) in [-1, 1] from ``z ~ N(0, I)``, without gradients."""
+        check_unconditional(self, labels)
         return self(self.sample_latent(n, generator))
 
 
-class Discriminator(nn.Module):
+class DCGANDiscriminator(nn.Module):
     """DCGAN discriminator: ``images (N, channels, S, S) -> logits (N,)``.
 
     Stride-2 4x4 convolutions halve the side from ``S`` to 4 while the width doubles from
@@ -195,9 +175,11 @@ def discriminator_body(c: DCGANConfig) -> nn.Sequential:
     return apply_spectral_norm(body) if c.spectral_norm else body
 
 
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+# The names of the first edition of the book (``from genlearn.models.dcgan import Generator``).
+Generator = DCGANGenerator
+Discriminator = DCGANDiscriminator
 
-
-__all__ = ["DCGANConfig", "Discriminator", "Generator", "apply_spectral_norm", "count_parameters", "dcgan_init", "discriminator_body"]
+__all__ = [
+    "DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "Discriminator", "Generator", "apply_spectral_norm",
+    "count_parameters", "dcgan_init", "discriminator_body",
+]

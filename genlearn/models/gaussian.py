@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models.layers import check_unconditional
 
 
 class PixelGaussian(nn.Module):
@@ -39,8 +40,9 @@ class PixelGaussian(nn.Module):
         return self
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, n: int, *, labels: None = None, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` images ``(n, C, H, W)``, clamped to [-1, 1]."""
+        check_unconditional(self, labels)
         eps = torch.randn(n, self.mean.shape[0], generator=generator, device=self.mean.device)  # (n, D)
         x = self.mean + eps @ self.scale_tril.T
         return x.clamp(-1, 1).reshape(n, *self.shape)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from genlearn.models.layers import check_unconditional
+
 
 @dataclass(frozen=True)
 class MLPConfig:
@@ -99,8 +101,9 @@ class MLPGenerator(nn.Module):
         return torch.randn(n, self.config.latent_dim, generator=generator).to(device)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, n: int, *, labels: None = None, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` samples (n, *data_shape), without gradients."""
+        check_unconditional(self, labels)
         return self(self.sample_latent(n, generator))
 
 

@@ -10,7 +10,7 @@ One :class:`VAE` with an MLP or a convolutional encoder/decoder pair, chosen by 
 * beta-VAE (Higgins et al. 2017) is a weight on the KL term at training time, not a model change.
 
 The encoder takes images in genlearn's [-1, 1]; the likelihood compares the decoder with targets
-in [0, 1] (``to_unit(x)`` or ``binarize(x)``, see :mod:`genlearn.elbo`).
+in [0, 1] (``to_unit(x)`` or ``binarize(x)``, see :mod:`genlearn.losses.elbo`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
-from genlearn.elbo import bernoulli_log_likelihood, elbo, gaussian_log_likelihood, iw_log_likelihood, reparameterize
+from genlearn.models.layers import check_unconditional
+from genlearn.losses.elbo import bernoulli_log_likelihood, elbo, gaussian_log_likelihood, iw_log_likelihood, reparameterize
 
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -241,7 +242,7 @@ class VAE(nn.Module):
         self, x: torch.Tensor, target: torch.Tensor, y: torch.Tensor | None = None, beta: float = 1.0,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Single-sample ELBO per example (N,) in nats (:func:`genlearn.elbo.elbo`)."""
+        """Single-sample ELBO per example (N,) in nats (:func:`genlearn.losses.elbo`)."""
         out = self(x, y, generator=generator)
         return elbo(self.log_likelihood(out.logits, target), out.mu, out.logvar, beta)
 
@@ -249,7 +250,7 @@ class VAE(nn.Module):
         self, x: torch.Tensor, target: torch.Tensor, k: int, y: torch.Tensor | None = None, *,
         chunk_size: int = 100, generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """The importance-weighted bound L_k per example (N,) (:func:`genlearn.elbo.iw_log_likelihood`)."""
+        """The importance-weighted bound L_k per example (N,) (:func:`genlearn.losses.iw_log_likelihood`)."""
         return iw_log_likelihood(
             lambda inp: self.encode(inp, y),
             lambda z: self.log_likelihood(self.decode(z, y), target),
@@ -267,13 +268,20 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decode(z, y)) * 2 - 1
 
     @torch.no_grad()
-    def sample(self, n: int, y: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` images (n, C, H, W) in [-1, 1]: ``z ~ N(0, I)``, decoded to the pixel means of p(x|z).
+
+        A CVAE decodes one image per label in ``labels`` (n,); without labels its classes cycle
+        ``0, 1, ..., K-1, 0, ...``. An unconditional VAE refuses labels.
 
         Mean images (not pixels drawn from the Bernoulli) are what VAE papers show; they are smooth,
         which is part of why VAE samples look blurrier than a GAN's.
         """
-        return self.decode_images(self.sample_latent(n, generator), y)
+        if not self.config.num_classes:
+            check_unconditional(self, labels)
+        elif labels is None:
+            labels = torch.arange(n) % self.config.num_classes
+        return self.decode_images(self.sample_latent(n, generator), labels)
 
 
 class FactorizedBernoulli(nn.Module):
@@ -292,7 +300,7 @@ class FactorizedBernoulli(nn.Module):
     @torch.no_grad()
     def fit(self, target: torch.Tensor) -> "FactorizedBernoulli":
         """Fit on targets (N, C, H, W) in [0, 1] (e.g. ``binarize(x_train)``)."""
-        from genlearn.elbo import check_targets
+        from genlearn.losses.elbo import check_targets
 
         check_targets(target)
         self.probs.copy_((target.sum(0) + self.alpha) / (target.shape[0] + 2 * self.alpha))

@@ -1,13 +1,22 @@
-"""Training: the thin loop (:func:`fit`), resumable batches and checkpoints."""
+"""Training: the thin loop (:func:`fit`), the shared adversarial setup, step functions per family, checkpoints.
 
-from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint, unwrap
-from genlearn.train.loop import Every, History, InfiniteBatches, NonFiniteLossError, fit, linear_decay
+* :mod:`~genlearn.train.loop` -- :func:`fit`, batches, history; :mod:`~genlearn.train.checkpoint` -- the one schema.
+* :mod:`~genlearn.train.adversarial` -- optimizers, schedules, EMA, scaler, augmentation for every GAN family.
+* :mod:`~genlearn.train.gan`, :mod:`~genlearn.train.wgan`, :mod:`~genlearn.train.vae`,
+  :mod:`~genlearn.train.toy_gan`, :mod:`~genlearn.train.classifier` -- step functions and trainers.
+"""
+
+from genlearn.train.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint, unwrap
+from genlearn.train.loop import Every, History, InfiniteBatches, NonFiniteLossError, Trained, fit
+from genlearn.train.schedules import linear_decay
 
 __all__ = [
+    "CheckpointError",
     "Every",
     "History",
     "InfiniteBatches",
     "NonFiniteLossError",
+    "Trained",
     "fit",
     "linear_decay",
     "load_checkpoint",

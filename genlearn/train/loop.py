@@ -12,34 +12,29 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import torch
 from torch import nn
 
 from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint
+from genlearn.train.schedules import linear_decay  # noqa: F401  (its old home)
 
 StepFn = Callable[[Any], Mapping[str, float]]
 
 
+class Trained(NamedTuple):
+    """What every trainer returns: the network to sample from (eval mode) and the run's history.
+
+    For a GAN ``model`` is the EMA average of G where the run kept one, else G itself.
+    """
+
+    model: nn.Module
+    history: "History"
+
+
 class NonFiniteLossError(FloatingPointError):
     """A step returned NaN or infinity; training stops instead of silently producing noise."""
-
-
-def linear_decay(optimizer: torch.optim.Optimizer, steps: int, fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
-    """Keep the learning rate for the first ``1 - fraction`` of ``steps``, then fall linearly to 0 at ``steps``.
-
-    Call ``.step()`` once per training step. Its ``last_epoch`` counts the steps done and its
-    state dict goes into checkpoints with the optimizers', so a resumed run continues the schedule.
-    """
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
-    start = steps * (1.0 - fraction)  # first step of the decay
-
-    def factor(step: int) -> float:
-        return 1.0 if step < start or fraction == 0 else max(0.0, (steps - step) / (steps - start))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 class InfiniteBatches:
@@ -155,7 +150,7 @@ def fit(
     callbacks: Sequence[Every] = (),
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 500,
-    config: Mapping[str, Any] | None = None,
+    run: Mapping[str, Any] | None = None,
     time_budget: float | None = None,
     desc: str = "train",
     progress: bool = True,
@@ -173,7 +168,9 @@ def fit(
         checkpoint: file to save to and resume from; None keeps everything in memory.
         checkpoint_every: steps between checkpoints (one is also written at the end, on
             interruption and on a time-budget stop).
-        config: plain data stored in the checkpoint so the models can be rebuilt.
+        run: the run's description stored in the checkpoint (model, model_config, train_config,
+            data, seed; see :func:`genlearn.train.checkpoint.run_info`), so :func:`genlearn.load`
+            can rebuild the model.
         time_budget: stop after this many seconds of training (checkpointed, resumable).
         desc: progress-bar label.
         progress: show a tqdm bar (notebook-aware).
@@ -202,7 +199,7 @@ def fit(
         extra = {"history": history.state_dict()}
         if resumable:
             extra["batches"] = batches.state_dict()
-        save_checkpoint(checkpoint, modules=modules, optimizers=optimizers, step=step, config=config, extra=extra)
+        save_checkpoint(checkpoint, modules=modules, optimizers=optimizers, step=step, run=run, extra=extra)
 
     for m in modules.values():
         m.train()

@@ -4,10 +4,12 @@ Each generator update follows ``n_critic`` critic updates (Arjovsky et al. 2017,
 Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
 
 1. :func:`critic_step` -- minimize ``E[f(G(z))] - E[f(x)]`` on detached fakes (Eq. 3 of either
-   paper), keeping ``f`` (roughly) 1-Lipschitz by one of two means:
+   paper), constraining the slope of ``f`` by one of two means:
 
    * ``"clip"`` (WGAN): after each update clamp every critic weight to ``[-c, c]``
-     (:func:`clip_weights`; RMSprop, lr 5e-5, c = 0.01, n_critic = 5);
+     (:func:`clip_weights`; RMSprop, lr 5e-5, c = 0.01, n_critic = 5). This keeps ``f``
+     K-Lipschitz for some unknown K (set by c and the architecture), so the clipped critic's
+     best ``-L_C`` is at most ``K * W``: an estimate of W up to an unknown scale;
    * ``"gp"`` (WGAN-GP): add ``lambda * E[(||grad f(x_hat)||_2 - 1)^2]`` on random interpolates
      (:func:`genlearn.losses.gradient_penalty`; Adam, lr 1e-4, betas (0, 0.9), lambda = 10,
      n_critic = 5). ``WGANConfig(gp_every=k)`` applies it on every k-th critic update only, with
@@ -15,7 +17,8 @@ Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
 
 2. :func:`generator_step` -- minimize ``-E[f(G(z))]`` with the critic frozen.
 
-``-L_C`` (logged as ``w_estimate``) is the critic's estimate of the Wasserstein distance.
+``-L_C`` (logged as ``w_estimate``) is the critic's estimate of the Wasserstein distance (up to
+the factor K under clipping).
 
 Mixed precision and compilation: on CUDA the scores run under autocast, but the penalty's double
 backward runs in float32 with autocast off (inside :func:`~genlearn.losses.gradient_penalty`).
@@ -28,26 +31,27 @@ Reading the estimate: ``-L_C`` is Eq. 2's supremum only for a critic near its op
 :func:`wasserstein_estimate` reads ``E[f(x)] - E[f(x~)]`` on fixed sets (chapter 5 does this at
 every evaluation, on held-out digits).
 
-``python -m genlearn train wgan`` / ``wgan-gp`` train DCGAN's generator against :class:`Critic`.
+Both run on the shared set-up of :mod:`genlearn.train.adversarial` (the critic is its ``D``,
+saved as ``critic``); ``python -m genlearn train wgan`` / ``wgan-gp`` train DCGAN's generator
+against :class:`~genlearn.models.critic.Critic`.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from torch import nn
 
-from genlearn.augment import diff_augment, parse_policy
-from genlearn.ema import EMA
 from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
 from genlearn.models.critic import has_batch_norm
-from genlearn.runtime import autocast, backward_and_step, grad_scaler, to_channels_last
-from genlearn.train.gan import frozen
-from genlearn.train.loop import Every, History, InfiniteBatches, fit, linear_decay
+from genlearn.runtime import autocast, backward_and_step
+from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.ema import EMA
+from genlearn.train.loop import Every, Trained
 
 CONSTRAINTS = ("clip", "gp")
 
@@ -102,14 +106,7 @@ def critic_step(
     use_gp = constraint == "gp" and gp_lambda > 0  # lambda = 0: a lazy-penalty step without the penalty
     gp = gradient_penalty(critic, x_real, x_fake, gp_lambda) if use_gp else torch.zeros((), device=x_real.device)
     loss = loss_w + gp  # float32; the penalty ran outside autocast
-    opt_c.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        opt_c.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(opt_c)
-        scaler.update()
+    backward_and_step(loss, opt_c, scaler)
     if constraint == "clip":
         clip_weights(critic, clip)
     return {"c_loss": loss.item(), "w_estimate": -loss_w.item(), "gp": gp.item()}
@@ -132,85 +129,61 @@ def generator_step(
         ``g_loss``.
     """
     augment = augment or (lambda x: x)
-    with frozen(critic), autocast(z.device):  # the critic's weights get no gradient
-        loss_g = g_loss_wasserstein(critic(augment(G(z))).float())
-        backward_and_step(loss_g, opt_g, scaler)
+    with frozen(critic):  # the critic's weights get no gradient
+        with autocast(z.device):
+            loss_g = g_loss_wasserstein(critic(augment(G(z))).float())  # (), from scores (N,)
+        backward_and_step(loss_g, opt_g, scaler)  # backward outside autocast (PyTorch's AMP notes)
     return {"g_loss": loss_g.item()}
 
 
 @dataclass(frozen=True)
-class WGANConfig:
-    """Optimization settings of a WGAN / WGAN-GP run (stored in the checkpoint).
+class WGANConfig(AdversarialConfig):
+    """Settings of a WGAN / WGAN-GP run (stored in the checkpoint).
+
+    The shared fields are :class:`~genlearn.train.adversarial.AdversarialConfig`'s, with
+    WGAN-GP's defaults (Adam, lr 1e-4 for G and the critic, betas (0, 0.9), batch 64);
+    ``lr_d`` is the critic's learning rate. WGAN-specific:
 
     Args:
         constraint: "clip" (WGAN) or "gp" (WGAN-GP).
         n_critic: critic updates per generator update.
-        batch_size: images per critic / generator update.
-        optimizer: "rmsprop" (WGAN's choice: momentum-based optimizers were unstable with
-            clipping, Sec. 4) or "adam".
-        lr_g, lr_c: learning rates of G and the critic.
-        beta1, beta2: Adam's betas (WGAN-GP: 0, 0.9).
         clip: the clipping constant ``c``; gp_lambda: the penalty weight ``lambda``.
         gp_every: apply the penalty on every this many critic updates with weight
-            ``gp_every * gp_lambda`` ("lazy" regularization, as :class:`~genlearn.train.gan.TrainConfig`'s
+            ``gp_every * gp_lambda`` ("lazy" regularization, as :class:`~genlearn.train.gan.GANConfig`'s
             ``r1_every``: the same average pull for a fraction of the double backwards).
-        diffaugment: DiffAugment policy for the critic's inputs ("" = none).
-        ema_decay: decay of the EMA of G's weights used for sampling (0 = none).
-        lr_decay: the final fraction of the run over which both learning rates fall linearly to 0
-            (0 = constant rates), as in :class:`genlearn.train.gan.TrainConfig`.
+
+    WGAN's optimizer is "rmsprop": momentum-based optimizers were unstable with clipping (Sec. 4).
     """
 
-    constraint: str = "gp"
-    n_critic: int = 5
     batch_size: int = 64
-    optimizer: str = "adam"
     lr_g: float = 1e-4
-    lr_c: float = 1e-4
+    lr_d: float = 1e-4
     beta1: float = 0.0
     beta2: float = 0.9
+    constraint: str = "gp"
+    n_critic: int = 5
     clip: float = 0.01
     gp_lambda: float = 10.0
     gp_every: int = 1
-    diffaugment: str = ""
-    ema_decay: float = 0.0
-    lr_decay: float = 0.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.constraint not in CONSTRAINTS:
             raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {self.constraint!r}")
-        if self.optimizer not in ("rmsprop", "adam"):
-            raise ValueError(f"optimizer must be 'rmsprop' or 'adam', got {self.optimizer!r}")
-        if self.n_critic < 1 or self.batch_size < 1 or self.gp_every < 1:
-            raise ValueError(f"n_critic, batch_size and gp_every must be >= 1, got {self.n_critic}, {self.batch_size} and {self.gp_every}")
-        if not self.clip > 0 or self.gp_lambda < 0 or not (self.lr_g > 0 and self.lr_c > 0):
-            raise ValueError(f"need clip > 0, gp_lambda >= 0 and positive learning rates, got {self}")
-        parse_policy(self.diffaugment)
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.lr_decay <= 1.0:
-            raise ValueError(f"lr_decay must be a fraction of the run in [0, 1], got {self.lr_decay}")
+        if self.n_critic < 1 or self.gp_every < 1:
+            raise ValueError(f"n_critic and gp_every must be >= 1, got {self.n_critic} and {self.gp_every}")
+        if not self.clip > 0 or self.gp_lambda < 0:
+            raise ValueError(f"need clip > 0 and gp_lambda >= 0, got clip={self.clip} and gp_lambda={self.gp_lambda}")
 
     @classmethod
     def wgan(cls, **changes) -> "WGANConfig":
         """Arjovsky et al. 2017, Algorithm 1: RMSprop, lr 5e-5, c = 0.01, n_critic = 5, batch 64."""
-        return cls(**{"constraint": "clip", "optimizer": "rmsprop", "lr_g": 5e-5, "lr_c": 5e-5, **changes})
+        return cls(**{"constraint": "clip", "optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, **changes})
 
     @classmethod
     def wgan_gp(cls, **changes) -> "WGANConfig":
         """Gulrajani et al. 2017, Algorithm 1: Adam, lr 1e-4, betas (0, 0.9), lambda = 10, n_critic = 5, batch 64."""
-        return cls(**{"constraint": "gp", "optimizer": "adam", "lr_g": 1e-4, "lr_c": 1e-4, **changes})
-
-    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
-        if self.optimizer == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr)
-        return torch.optim.Adam(params, lr=lr, betas=(self.beta1, self.beta2))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "WGANConfig":
-        return cls(**d)
+        return cls(**{"constraint": "gp", "optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, **changes})
 
 
 def train_wgan(
@@ -226,17 +199,20 @@ def train_wgan(
     callbacks: Sequence[Every] = (),
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 200,
-    run_config: dict | None = None,
+    run: Mapping[str, Any] | None = None,
     time_budget: float | None = None,
     desc: str = "WGAN",
     progress: bool = True,
-) -> tuple[History, EMA | None]:
+) -> Trained:
     """Train ``G`` against ``critic`` on data ``x`` for ``steps`` generator updates.
 
     One step of the loop is ``config.n_critic`` critic updates, each on its own real batch drawn
     from the same shuffled stream, then one generator update. ``x`` may be images or any
     ``(N, ...)`` data the two networks accept (2-D toy points with the MLP networks). Logs per step:
     ``c_loss``, ``w_estimate`` and ``gp`` (means over the critic updates) and ``g_loss``.
+
+    Returns:
+        :class:`~genlearn.train.Trained`: the network to sample from (EMA copy or G) and the history.
 
     Raises:
         ValueError: the gradient penalty with a batch-norm critic (per-sample gradients undefined).
@@ -246,48 +222,26 @@ def train_wgan(
             "the gradient penalty needs per-sample gradients, but the critic has batch norm, which mixes the samples "
             "of a batch; use CriticConfig(norm='layer') or norm='none' (Gulrajani et al. 2017, Sec. 4)"
         )
-    device = torch.device(device)
-    G, critic = to_channels_last(G.to(device), device), to_channels_last(critic.to(device), device)
-    opt_g = config.make_optimizer(G.parameters(), config.lr_g)
-    opt_c = config.make_optimizer(critic.parameters(), config.lr_c)
-    schedules = {name: linear_decay(opt, steps, config.lr_decay) for name, opt in (("G_lr", opt_g), ("critic_lr", opt_c))}
-    if ema is None and config.ema_decay > 0:
-        ema = EMA(G, config.ema_decay)
-    if ema is not None:
-        ema.to(device)
-    scaler = grad_scaler(device)
-    augment = (lambda t: diff_augment(t, config.diffaugment)) if config.diffaugment else None
-    batches = InfiniteBatches(x, batch_size=min(config.batch_size, x.shape[0]), seed=seed, device=device)
-    latent_dim = G.config.latent_dim
+    setup = Adversarial(G, critic, x, config=config, steps=steps, seed=seed, device=device, ema=ema, d_name="critic")
 
     def step(x_real: torch.Tensor) -> dict[str, float]:
         logs: dict[str, float] = {"c_loss": 0.0, "w_estimate": 0.0, "gp": 0.0}
-        done = schedules["critic_lr"].last_epoch * config.n_critic  # critic updates so far (restored on resume)
+        done = setup.done * config.n_critic  # critic updates so far (restored on resume)
         for i in range(config.n_critic):
             lazy = (done + i) % config.gp_every == 0  # lazy penalty: every gp_every-th update, gp_every times heavier
-            gp_lambda = config.gp_lambda * config.gp_every if lazy else 0.0
-            x_real = x_real if i == 0 else next(batches)  # a fresh real batch for every critic update
-            z = torch.randn(x_real.shape[0], latent_dim, device=device)  # (N, latent_dim)
-            out = critic_step(G, critic, opt_c, x_real, z, constraint=config.constraint, clip=config.clip,
-                              gp_lambda=gp_lambda, augment=augment, scaler=scaler)  # fmt: skip
+            x_real = setup.real(x_real if i == 0 else next(setup.batches))  # a fresh real batch per critic update
+            out = critic_step(setup.G, setup.D, setup.opt_d, x_real, setup.latents(x_real.shape[0]), constraint=config.constraint,
+                              clip=config.clip, gp_lambda=config.gp_lambda * config.gp_every if lazy else 0.0,
+                              augment=setup.augment, scaler=setup.scaler)  # fmt: skip
             for k in logs:
                 logs[k] += out[k] / config.n_critic
-        z = torch.randn(config.batch_size, latent_dim, device=device)
-        logs |= generator_step(G, critic, opt_g, z, augment=augment, scaler=scaler)
-        if ema is not None:
-            ema.update(G)
-        for schedule in schedules.values():
-            schedule.step()
+        logs |= generator_step(setup.G, setup.D, setup.opt_g, setup.latents(config.batch_size), augment=setup.augment, scaler=setup.scaler)
+        setup.end_step()
         return logs
 
-    modules = {"G": G, "critic": critic} | ({"G_ema": ema} if ema is not None else {})
-    history = fit(
-        step, batches, steps=steps, modules=modules, optimizers={"G": opt_g, "critic": opt_c} | schedules, callbacks=callbacks,
-        checkpoint=checkpoint, checkpoint_every=checkpoint_every, config=run_config, time_budget=time_budget,
-        desc=desc, progress=progress,
-    )  # fmt: skip
-    G.eval(), critic.eval()
-    return history, ema
+    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                        run=run, time_budget=time_budget, desc=desc, progress=progress)  # fmt: skip
+    return setup.trained(history)
 
 
 # --- reading the estimate: a critic nearer its optimum ---------------------------------------------
@@ -355,7 +309,7 @@ def refine_critic(
     return refined.eval()
 
 
-# --- recipes: python -m genlearn train wgan | wgan-gp ----------------------------------------------
+# --- the digits settings of chapter 5 -------------------------------------------------------------
 
 
 def digits_config(model: str) -> WGANConfig:
@@ -375,50 +329,12 @@ def digits_config(model: str) -> WGANConfig:
     if model != "wgan-gp":
         raise ValueError(f"digits_config knows 'wgan' and 'wgan-gp', not {model!r}")
     return WGANConfig.wgan_gp(
-        n_critic=1, batch_size=128, lr_g=5e-4, lr_c=5e-4, gp_lambda=1.0, gp_every=4,
+        n_critic=1, batch_size=128, lr_g=5e-4, lr_d=5e-4, gp_lambda=1.0, gp_every=4,
         diffaugment="translation", ema_decay=0.999, lr_decay=0.75,
     )  # fmt: skip
 
 
-def train(args) -> Path:
-    from genlearn.data import get_dataset
-    from genlearn.models.critic import Critic, CriticConfig
-    from genlearn.models.dcgan import Generator
-    from genlearn.runtime import get_device, pick, seed_everything
-    from genlearn.train.dcgan import SMALL_DATA, image_size, model_config
-    from genlearn.train.recipe import write_history
-
-    if args.model not in ("wgan", "wgan-gp"):
-        raise SystemExit(f"genlearn: the wgan recipe trains 'wgan' or 'wgan-gp', not {args.model!r}")
-    seed_everything(args.seed)
-    x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
-    model = model_config(args.data, x.shape[1])
-    critic_cfg = CriticConfig.from_dcgan(model, norm="layer")
-    if args.data in SMALL_DATA:
-        train_cfg = digits_config(args.model)
-    else:
-        train_cfg = WGANConfig.wgan() if args.model == "wgan" else WGANConfig.wgan_gp()
-    cpu_steps = 7000 if args.model == "wgan-gp" else 4500  # ~5 min each on the 2 cores of chapter 5's trials, ~2x on slower ones
-    steps = args.steps if args.steps is not None else pick(smoke=10, cpu=cpu_steps, gpu=20000)
-    run = Path(args.out)
-    config = {"model": args.model, "data": args.data, "dcgan": model.to_dict(), "critic": critic_cfg.to_dict(),
-              "train": train_cfg.to_dict(), "seed": args.seed}  # fmt: skip
-    history, _ = train_wgan(
-        Generator(model), Critic(critic_cfg), x, config=train_cfg, steps=steps, seed=args.seed,
-        device=get_device(args.device), checkpoint=run / "checkpoint.pt", run_config=config, desc=args.model,
-    )  # fmt: skip
-    write_history(run, history)
-    return run
-
-
-def sample(payload: dict, n: int, seed: int) -> dict[str, torch.Tensor]:
-    """Samples of a wgan / wgan-gp run: its generator is the DCGAN one, so the DCGAN recipe's sampler applies."""
-    from genlearn.train.dcgan import sample as dcgan_sample
-
-    return dcgan_sample(payload, n, seed)
-
-
 __all__ = [
-    "CONSTRAINTS", "WGANConfig", "clip_weights", "critic_step", "generator_step", "refine_critic", "train_wgan",
-    "wasserstein_estimate",
+    "CONSTRAINTS", "WGANConfig", "clip_weights", "critic_step", "digits_config", "generator_step", "refine_critic",
+    "train_wgan", "wasserstein_estimate",
 ]

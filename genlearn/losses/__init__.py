@@ -1,0 +1,38 @@
+"""Objectives, one pure function each, grouped by kind (every name is re-exported here).
+
+* :mod:`genlearn.losses.adversarial` -- GAN losses on logits, Wasserstein losses on critic scores.
+* :mod:`genlearn.losses.penalties` -- gradient penalties of D / the critic (R1, WGAN-GP).
+* :mod:`genlearn.losses.elbo` -- the VAE's ELBO, its terms and the importance-weighted bound.
+"""
+
+from genlearn.losses.adversarial import (
+    D_LOSSES,
+    G_LOSSES,
+    critic_loss_wasserstein,
+    d_loss_bce,
+    d_loss_hinge,
+    g_loss_hinge,
+    g_loss_minimax,
+    g_loss_nonsaturating,
+    g_loss_wasserstein,
+)
+from genlearn.losses.elbo import (
+    LOG_2PI,
+    bernoulli_log_likelihood,
+    binarize,
+    check_targets,
+    elbo,
+    gaussian_log_likelihood,
+    iw_log_likelihood,
+    kl_divergence,
+    log_normal,
+    reparameterize,
+)
+from genlearn.losses.penalties import gradient_penalty, r1_penalty
+
+__all__ = [
+    "D_LOSSES", "G_LOSSES", "LOG_2PI", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
+    "d_loss_bce", "d_loss_hinge", "elbo", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_wasserstein",
+    "gaussian_log_likelihood", "gradient_penalty", "iw_log_likelihood", "kl_divergence", "log_normal", "r1_penalty",
+    "reparameterize",
+]

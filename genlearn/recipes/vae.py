@@ -1,0 +1,47 @@
+"""Recipes ``python -m genlearn train vae|cvae``: a conv VAE (or CVAE) on a dataset's train split."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from genlearn.data import get_dataset
+from genlearn.data.registry import NATIVE_SIZE
+from genlearn.models.vae import VAEConfig
+from genlearn.recipes import write_history
+from genlearn.runtime import pick
+from genlearn.train.checkpoint import run_info
+from genlearn.train.vae import train_vae
+
+
+def vae_config(name: str, channels: int, native: int) -> VAEConfig:
+    """The profile's conv VAE at the data's native size rounded up to a power of two (it halves down to 4x4)."""
+    size = max(4, 2 ** math.ceil(math.log2(native)))
+    num_classes = 10 if name == "cvae" else 0
+    return pick(
+        smoke=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=4, hidden=32, width=4, num_classes=num_classes),
+        cpu=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=16, hidden=256, width=16, num_classes=num_classes),
+        gpu=VAEConfig(arch="conv", channels=channels, image_size=size, latent_dim=32, hidden=512, width=64, num_classes=num_classes),
+    )
+
+
+def train(args) -> Path:
+    """Trains on the images as they are (targets ``to_unit(x)`` in [0, 1], Bernoulli decoder)."""
+    name = args.model
+    if name not in ("vae", "cvae"):
+        raise SystemExit(f"genlearn: the vae recipe trains 'vae' or 'cvae', got {name!r}")
+    x, y = get_dataset(args.data, split="train")
+    config = vae_config(name, x.shape[1], NATIVE_SIZE.get(args.data, x.shape[-1]))
+    if config.image_size != x.shape[-1]:
+        x, y = get_dataset(args.data, split="train", size=config.image_size)
+    if name == "cvae" and int(y.max()) >= config.num_classes:
+        raise SystemExit(f"genlearn: cvae supports up to {config.num_classes} classes; {args.data!r} has labels up to {int(y.max())}")
+    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=3000, gpu=20000)
+    run = Path(args.out)
+    _, history = train_vae(
+        config, x, y if config.num_classes else None,
+        steps=steps, batch_size=pick(smoke=32, cpu=128, gpu=128), seed=args.seed, device=args.device,
+        checkpoint=run / "checkpoint.pt", run={"model": name, "data": args.data}, desc=name,
+    )  # fmt: skip
+    write_history(run, history)
+    return run
