@@ -12,14 +12,27 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 from execute import collapse_streams, final_text  # noqa: E402
 
 
-def test_package_uses_lower_bounds_and_envs_pin_torch():
+def version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", v)[:3])
+
+
+def test_package_uses_lower_bounds_and_the_environments_pin_each_one_exactly():
+    """The package declares lower bounds only; requirements.txt pins every one of them exactly, at or above the bound."""
     pyproject = (ROOT / "pyproject.toml").read_text()
     deps = re.search(r"dependencies = \[(.*?)\]", pyproject, re.S).group(1)
-    assert "==" not in deps and "torch>=" in deps
-    reqs = (ROOT / "requirements.txt").read_text()
-    assert "torch==2.14.1" in reqs and "torchvision==0.29.1" in reqs
+    bounds = dict(re.findall(r'"([A-Za-z0-9_.-]+)>=([0-9.]+)"', deps))
+    assert "==" not in deps and {"torch", "torchvision"} <= set(bounds)
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M))
+    for name, bound in bounds.items():
+        assert name in pins, f"{name} has a lower bound in pyproject.toml but no exact pin in requirements.txt"
+        assert version_tuple(pins[name]) >= version_tuple(bound), f"{name}: pin {pins[name]} is below the bound {bound}"
     env = (ROOT / "environment.yml").read_text()
     assert "-r requirements.txt" in env and "conda-forge" in env and "pytorch\n" not in env
+
+
+def test_the_shipped_classifier_weights_are_package_data():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"metrics/digits_classifier.pt"' in pyproject and (ROOT / "genlearn" / "metrics" / "digits_classifier.pt").is_file()
 
 
 def test_ci_runs_the_readme_test_command():

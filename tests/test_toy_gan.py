@@ -33,9 +33,31 @@ def test_same_seed_same_result_other_seed_differs():
     assert not torch.allclose(a.samples, c.samples)
 
 
-def test_packing_and_k_discriminator_steps_run():
-    r = train_toy_gan(replace(TINY, pack=4, d_steps=2, lr_decay=True), seed=0, n_eval=32, progress=False)
+def test_k_discriminator_steps_each_see_a_fresh_packed_batch(monkeypatch):
+    """pack = 4, d_steps = 2: every iteration makes 2 D updates, each on its own batch of
+    batch_size * pack points, judged by a D that sees packs of 4 (a loop that ignored k or the pack fails)."""
+    import genlearn.train.toy_gan as toy
+
+    calls = []
+    real_d_step = toy.d_step
+
+    def counting_d_step(G, D, opt_d, x_real, z, **kw):
+        calls.append((x_real.clone(), type(D).__name__, D(x_real).shape[0]))
+        return real_d_step(G, D, opt_d, x_real, z, **kw)
+
+    monkeypatch.setattr(toy, "d_step", counting_d_step)
+    config = replace(TINY, pack=4, d_steps=2, lr_decay=1.0)
+    r = train_toy_gan(config, seed=0, n_eval=32, progress=False)
     assert r.samples.shape == (32, 2) and len(r.history.steps) == TINY.steps
+    assert len(calls) == 2 * TINY.steps  # k D updates per generator update
+    n = TINY.batch_size * 4
+    assert all(x.shape == (n, 2) and name == "PackedDiscriminator" and logits == TINY.batch_size for x, name, logits in calls)
+    assert all(not torch.equal(calls[i][0], calls[i + 1][0]) for i in range(0, len(calls), 2))  # a fresh batch per D step
+
+
+def test_lr_decay_is_a_fraction_of_the_run():
+    with pytest.raises(ValueError, match="lr_decay"):
+        replace(TINY, lr_decay=1.5)
 
 
 def test_packed_discriminator_scores_packs():
