@@ -1,14 +1,15 @@
 # The two commands of the README:
 #   make book   -- install what is missing into .venv, render the book into _build/html
 #   make test   -- install what is missing, run pytest, nbval over every notebook (smoke profile),
-#                  and build the book with warnings as errors
+#                  build the book with warnings as errors, and open every page of it in headless
+#                  Chromium (skipped, with one line saying how to install it, where Chromium is absent)
 # Also: make notebooks (re-execute every notebook in the cpu profile and save its outputs).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-genlearn
 
-.PHONY: book test pytest nbval book-strict notebooks clean
+.PHONY: book test pytest nbval book-strict browser notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "genlearn needs Python >= 3.10, found " + sys.version.split()[0]'
@@ -22,10 +23,10 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open _build/html/index.html in a browser."
 
 test: $(STAMP)
-	$(MAKE) pytest nbval book-strict
+	$(MAKE) pytest book-strict browser nbval
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser
 
 nbval: $(STAMP)
 	GENLEARN_PROFILE=smoke $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
@@ -35,6 +36,9 @@ book-strict: $(STAMP)
 	rm -rf _build/strict
 	$(BIN)/jupyter-book build . --path-output _build/strict -W -n --keep-going
 	@echo "book-strict: the book builds with no warnings"
+
+browser: $(STAMP)
+	GENLEARN_BOOK=_build/strict/_build/html $(BIN)/python -m pytest tests/browser -q -rs
 
 notebooks: $(STAMP)
 	GENLEARN_PROFILE=cpu $(BIN)/python notebooks/execute.py notebooks/*.ipynb

@@ -1,27 +1,37 @@
 """``python -m genlearn``: train a model and sample from a finished run.
 
-    python -m genlearn train dcgan --data digits --profile cpu --out runs/dcgan
-    python -m genlearn sample runs/dcgan --n 1000            # -> runs/dcgan/samples.npz
+    python -m genlearn train dcgan --data digits --out runs/dcgan          # ~5 minutes on 2 CPU cores
+    python -m genlearn train dcgan --data path/to/my/images --minutes 20   # your own folder, your budget
+    python -m genlearn sample runs/dcgan --n 1000                          # -> runs/dcgan/samples.npz
 
 Each model name maps to a recipe module (:data:`genlearn.recipes.MODELS`) with
 ``train(args) -> Path``; ``sample`` rebuilds the run's model with :func:`genlearn.load` and calls
 its ``sample(n, labels=None, generator=None)``.
+
+A mistake (an unknown model or dataset, a dataset that needs the network, a folder without
+images, a missing or corrupt checkpoint, an unknown device, ``--n 0``, an unwritable ``--out``)
+prints one sentence saying what was expected and exits with status 2, never a traceback.
+Ctrl-C (SIGINT) and SIGTERM finish the step in progress, save the last completed one and exit
+with 130 and 143; the same command resumes the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from genlearn.recipes import MODELS, recipe
+from genlearn.recipes import MODELS, UsageError, recipe
 from genlearn.runtime import PROFILES
 
 SAMPLE_CHUNK = 512  # images per forward pass when sampling
+EXIT_USAGE = 2
 
 
 def save_samples(path: Path, samples: dict[str, torch.Tensor]) -> Path:
@@ -32,14 +42,23 @@ def save_samples(path: Path, samples: dict[str, torch.Tensor]) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from genlearn.data import DATASETS, OFFLINE_DATASETS
+
     p = argparse.ArgumentParser(prog="python -m genlearn", description="Train genlearn models and sample from runs.")
     sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample}")
 
-    t = sub.add_parser("train", help="train a model; writes RUN/checkpoint.pt and RUN/history.json")
+    datasets = ", ".join(f"{d}{'' if d in OFFLINE_DATASETS else ' (online)'}" for d in DATASETS)
+    t = sub.add_parser(
+        "train", help="train a model; writes RUN/checkpoint.pt and RUN/history.json",
+        epilog=f"models: {', '.join(sorted(MODELS))}. datasets: {datasets}; or the path of a folder of your own "
+               "images (any size, RGB or grayscale; subfolders are classes). In the cpu profile a run takes about "
+               "5 minutes unless --steps or --minutes says otherwise; the same command resumes an interrupted run.",
+    )  # fmt: skip
     t.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(sorted(MODELS))}")
-    t.add_argument("--data", default="digits", help="dataset name (default: digits)")
+    t.add_argument("--data", default="digits", help=f"dataset name ({', '.join(DATASETS)}) or a folder of images (default: digits)")
     t.add_argument("--profile", choices=PROFILES, default=None, help="sizes and step counts (default: $GENLEARN_PROFILE, else by device)")
-    t.add_argument("--steps", type=int, default=None, help="training steps (default: the profile's)")
+    t.add_argument("--steps", type=int, default=None, help="training steps (default: the profile's, cut to fit the budget)")
+    t.add_argument("--minutes", type=float, default=None, help="time budget: stop (checkpointed) after this many minutes (default: 5 in the cpu profile)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default: runs/MODEL-DATA); an existing checkpoint there is resumed")
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
@@ -66,37 +85,70 @@ def draw_samples(model: torch.nn.Module, n: int, seed: int) -> dict[str, torch.T
     return out | ({"labels": labels} if labels is not None else {})
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "train":
-        if args.steps is not None and args.steps < 0:
-            raise SystemExit(f"genlearn: --steps must be >= 0, got {args.steps}")
-        if args.profile:
-            import os
+def check_writable(folder: Path, what: str) -> None:
+    """Create ``folder`` and try a file in it, so a bad --out fails before any training."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".genlearn-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"cannot write {what} to {folder} ({e.strerror or type(e).__name__}); choose another --out") from None
 
-            os.environ["GENLEARN_PROFILE"] = args.profile
-        args.out = args.out or Path("runs") / f"{args.model}-{args.data}"
-        run = recipe(args.model).train(args)
-        print(f"run saved in {run}")
-        return 0
 
+def check_device(name: str | None) -> None:
+    from genlearn.runtime import get_device
+
+    try:
+        get_device(name)
+    except (ValueError, RuntimeError) as e:
+        raise UsageError(str(e)) from None
+
+
+def train(args) -> int:
+    from genlearn.data import check_dataset
+
+    if args.steps is not None and args.steps < 0:
+        raise UsageError(f"--steps must be >= 0, got {args.steps}")
+    if args.minutes is not None and not args.minutes > 0:
+        raise UsageError(f"--minutes must be > 0, got {args.minutes}")
+    if args.profile:
+        os.environ["GENLEARN_PROFILE"] = args.profile
+    module = recipe(args.model)
+    try:
+        check_dataset(args.data)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    check_device(args.device)
+    name = Path(args.data).name if Path(args.data).is_dir() else args.data
+    args.out = args.out or Path("runs") / f"{args.model}-{name}"
+    check_writable(args.out, "the run")
+    run = module.train(args)
+    print(f"run saved in {run}")
+    return 0
+
+
+def sample(args) -> int:
     import genlearn
     from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
 
     if args.n < 1:
-        raise SystemExit(f"genlearn: --n must be >= 1, got {args.n}")
+        raise UsageError(f"--n must be >= 1, got {args.n}")
     ckpt = checkpoint_path(args.run)
     if not ckpt.is_file():
-        raise SystemExit(f"genlearn: no checkpoint at {ckpt}; train first with: python -m genlearn train MODEL --out {args.run}")
+        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train MODEL --out {args.run}")
+    out = args.out or ckpt.parent / "samples.npz"
+    if out.suffix != ".npz":
+        raise UsageError(f"--out must name an .npz file (numpy adds .npz to other names), got {out}")
     name = load_checkpoint(ckpt).get("model")
     model = genlearn.load(ckpt)
     if not hasattr(model, "sample"):
         from genlearn.models.registry import BUILDABLE
 
         generative = sorted(m for m in BUILDABLE if m != "classifier")
-        raise SystemExit(f"genlearn: {name!r} is not a generative model; sample from one of: {', '.join(generative)}")
+        raise UsageError(f"{name!r} is not a generative model; sample from one of: {', '.join(generative)}")
+    check_writable(out.parent, "samples")
     samples = draw_samples(model, args.n, args.seed)
-    out = args.out or ckpt.parent / "samples.npz"
     save_samples(out, samples)
     from genlearn.viz import show_grid
 
@@ -104,6 +156,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     fig.savefig(out.with_suffix(".png"), dpi=100, bbox_inches="tight")
     print(f"wrote {args.n} samples to {out} (preview {out.with_suffix('.png')})")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (argparse's own usage errors exit 2 as well)."""
+    from genlearn.data import DatasetUnavailableError, ImageFolderError
+    from genlearn.train.checkpoint import CheckpointError
+    from genlearn.train.loop import Interrupted
+
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = lambda message, *rest, **kw: print(f"genlearn: note: {message}", file=sys.stderr)
+    try:
+        return train(args) if args.command == "train" else sample(args)
+    except (UsageError, DatasetUnavailableError, ImageFolderError, CheckpointError, FileNotFoundError, ModuleNotFoundError) as e:
+        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"genlearn: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except Interrupted as e:  # the loop has saved the last completed step and said so
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

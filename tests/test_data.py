@@ -566,7 +566,7 @@ def test_get_dataset():
     assert_images(x, (100, 1, 25, 25))
     x, y = data.get_dataset("mnist-5k", "test", size=16)
     assert_images(x, (1000, 1, 16, 16))
-    with pytest.raises(ValueError, match="choose one of 'digits', 'mnist-5k'"):
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'; choose one of digits, mnist-5k"):
         data.get_dataset("imagenet")
 
 

@@ -19,10 +19,10 @@ from .archives import (
     download_pix2pix,
 )
 from .digits import load_digits, load_mnist_5k, typeset_digits
-from .folders import PairedImageFolder, UnpairedImageFolder
+from .folders import ImageFolderError, PairedImageFolder, UnpairedImageFolder, load_image_folder
 from .images import RandomCropDataset, list_photos, list_textures, load_faces, load_photo, load_texture
 from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
-from .registry import DATASETS, OFFLINE_DATASETS, get_dataset
+from .registry import DATASETS, OFFLINE_DATASETS, check_dataset, get_dataset, is_folder_name
 from .toy import MIXTURES, mixture_modes, mode_coverage, toy_mixture
 
 __all__ = [
@@ -34,17 +34,21 @@ __all__ = [
     "TORCHVISION_DATASETS",
     "CelebAFaces",
     "DatasetUnavailableError",
+    "ImageFolderError",
     "PairedImageFolder",
     "RandomCropDataset",
     "UnpairedImageFolder",
     "download_archive",
     "download_cyclegan",
     "download_pix2pix",
+    "check_dataset",
     "get_dataset",
+    "is_folder_name",
     "list_photos",
     "list_textures",
     "load_digits",
     "load_faces",
+    "load_image_folder",
     "load_mnist_5k",
     "load_photo",
     "load_texture",

@@ -108,3 +108,66 @@ class UnpairedImageFolder(Dataset):
             raise IndexError(f"index {index} out of range for {len(self)} items")
         j = int(np.random.default_rng([self.seed, index]).integers(len(self.files_b)))
         return _read(self.files_a[index % len(self.files_a)], None, self.size), _read(self.files_b[j], None, self.size)
+
+
+class ImageFolderError(ValueError):
+    """A folder given as a dataset holds no image genlearn can read; the message says what was looked for."""
+
+
+def _center_square(im):
+    w, h = im.size
+    s = min(w, h)
+    return im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+
+
+def load_image_folder(root: str | os.PathLike, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every image in a folder of your own, centre-cropped to a square and resized to ``size``.
+
+    Images of any size and mode are read (Pillow); if all of them are grayscale the result has one
+    channel, else three (grayscale ones are converted to RGB). Files that cannot be read as images
+    are skipped with one warning that names them. Subfolders, if there are any, are classes (labels
+    ``0..K-1`` in sorted order, as torchvision's ``ImageFolder``); images directly in ``root`` are
+    class 0 otherwise.
+
+    Returns:
+        x: float32 ``(N, C, size, size)`` in [-1, 1]; y: int64 ``(N,)``.
+
+    Raises:
+        ImageFolderError: ``root`` is not a folder, or no file in it could be read as an image.
+    """
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    root, size = Path(root), check_size(size)
+    if not root.is_dir():
+        raise ImageFolderError(f"{root} is not a folder; --data takes a dataset name or a folder of images")
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    groups = [(i, sorted(f for f in c.rglob("*") if f.is_file() and not f.name.startswith("."))) for i, c in enumerate(classes)]
+    if not classes:
+        groups = [(0, sorted(f for f in root.iterdir() if f.is_file() and not f.name.startswith(".")))]
+    images, labels, skipped = [], [], []
+    for label, files in groups:
+        for f in files:
+            try:
+                with Image.open(f) as im:
+                    im.load()
+                    grey = im.mode in ("1", "L", "LA", "I", "I;16", "F")
+                    im = _center_square(im.convert("L" if grey else "RGB")).resize((size, size), Image.Resampling.BICUBIC)
+                    images.append((grey, np.asarray(im).copy()))
+                    labels.append(label)
+            except (UnidentifiedImageError, OSError, ValueError):
+                skipped.append(f.name)
+    if not images:
+        raise ImageFolderError(
+            f"{root} has no readable images (looked in it{' and its subfolders' if classes else ''} for files Pillow can open, "
+            f"e.g. {'/'.join(IMAGE_SUFFIXES)}; {len(skipped)} files could not be read)"
+        )
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} files of {root} that are not readable images: {', '.join(skipped[:5])}"
+                      + (" ..." if len(skipped) > 5 else ""), stacklevel=2)  # fmt: skip
+    all_grey = all(g for g, _ in images)
+    arrays = [a if all_grey or not g else np.repeat(a[:, :, None], 3, axis=2) for g, a in images]
+    x = torch.from_numpy(np.stack(arrays))  # (N, S, S) or (N, S, S, 3) uint8
+    x = x[:, None] if all_grey else x.permute(0, 3, 1, 2)
+    return from_uint8(x.contiguous()), torch.tensor(labels, dtype=torch.int64)

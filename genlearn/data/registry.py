@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ._common import check_choice
 from .digits import load_digits, load_mnist_5k, typeset_digits
+from .folders import load_image_folder
 from .images import load_faces
 from .online import load_torchvision
 
@@ -15,6 +18,20 @@ NATIVE_SIZE = {
     "digits": 8, "mnist-5k": 28, "typeset-digits": 32, "faces": 25, "mnist": 28, "fashion-mnist": 28, "cifar10": 32
 }
 TYPESET_COUNT = {"train": 10_000, "test": 2_000, "all": 12_000}
+
+
+def is_folder_name(name: str) -> bool:
+    """Whether ``--data NAME`` means a folder of images (a path) rather than one of :data:`DATASETS`."""
+    return name not in DATASETS and ("/" in name or "\\" in name or name.startswith(".") or Path(name).is_dir())
+
+
+def check_dataset(name: str) -> str:
+    """``name`` if it is a dataset or an existing folder, else ValueError saying what was expected."""
+    if name in DATASETS or Path(name).is_dir():
+        return name
+    if is_folder_name(name):
+        raise ValueError(f"{name} is not a folder; --data takes a dataset name ({', '.join(DATASETS)}) or a folder of images")
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}, or give a folder of your own images")
 
 
 def get_dataset(name: str, split: str = "train", size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -28,7 +45,9 @@ def get_dataset(name: str, split: str = "train", size: int | None = None) -> tup
     ``"faces"`` has one split of 100 images, returned for any ``split``.
 
     Args:
-        name: one of :data:`DATASETS`.
+        name: one of :data:`DATASETS`, or the path of a folder of your own images
+            (:func:`~genlearn.data.folders.load_image_folder`: any size, RGB or grayscale,
+            centre-cropped and resized to ``size``, 32 when None; one split, returned for any ``split``).
         split: "train" or "test" ("all" for the offline sets).
         size: image side; None is the dataset's native size (:data:`NATIVE_SIZE`).
 
@@ -36,7 +55,9 @@ def get_dataset(name: str, split: str = "train", size: int | None = None) -> tup
         x: float32 ``(N, C, size, size)`` in [-1, 1].
         y: int64 ``(N,)`` labels.
     """
-    check_choice(name, DATASETS, "dataset")
+    if name not in DATASETS and Path(name).is_dir():
+        return load_image_folder(name, 32 if size is None else size)
+    check_dataset(name)
     size = NATIVE_SIZE[name] if size is None else size
     if name == "digits":
         return load_digits(split, size)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any, Callable, Mapping
 
-from genlearn.train.loop import History
+from genlearn.runtime import format_seconds, pick
+from genlearn.train.checkpoint import CheckpointError, load_checkpoint
+from genlearn.train.loop import Every, History
 
 MODELS: dict[str, str] = {
     "classifier": "genlearn.recipes.classifier",
@@ -29,11 +33,98 @@ MODELS: dict[str, str] = {
 }
 
 
+class UsageError(Exception):
+    """A mistake in what the command line was asked; it prints the message (one sentence) and exits 2."""
+
+
 def recipe(name: str) -> ModuleType:
     """The recipe module for a model name; unknown names list the choices."""
     if name not in MODELS:
-        raise SystemExit(f"genlearn: unknown model {name!r}; choose one of: {', '.join(sorted(MODELS))}")
+        raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(sorted(MODELS))}")
     return importlib.import_module(MODELS[name])
+
+
+def default_budget() -> float | None:
+    """Seconds of training when neither --steps nor --minutes is given: 5 minutes in the cpu profile."""
+    return pick(smoke=None, cpu=300.0, gpu=None)
+
+
+def previous_run(checkpoint: Path, run: Mapping[str, Any]) -> dict | None:
+    """The checkpoint a run folder already holds, if it is a run of the same model, data and sizes."""
+    if not checkpoint.is_file():
+        return None
+    try:
+        payload = load_checkpoint(checkpoint)
+    except CheckpointError as e:
+        raise UsageError(f"{e}; or delete it, or choose another --out") from None
+    folder = checkpoint.parent
+    if payload.get("model") != run["model"]:
+        raise UsageError(f"{folder} holds a {payload.get('model')!r} run, not {run['model']!r}; choose another --out or delete that folder")
+    if payload.get("data") != run["data"] or payload.get("model_config") != run["model_config"]:
+        raise UsageError(f"{folder} holds a {run['model']!r} run with other data or sizes (another --data or --profile); "
+                         "choose another --out, or repeat the first run's flags to resume it")  # fmt: skip
+    return payload
+
+
+def plan_steps(trainer: Callable[..., Any], max_steps: int, budget_s: float, trial: int = 40, warmup: int = 10) -> tuple[int, float]:
+    """The steps that fit ``budget_s`` on this machine, from a throwaway run of ``trial`` steps (the
+    first ``warmup`` not timed), at most ``max_steps``; returns ``(steps, seconds per step)``.
+
+    Planning the count, instead of only stopping at the budget, lets the learning-rate decays finish
+    on a slow machine too."""
+    trial = min(trial, max_steps)
+    if trial <= warmup + 1:
+        return max_steps, 0.0
+    marks: list[float] = []
+    trainer(trial, progress=False, callbacks=[Every(1, lambda step, history: marks.append(time.perf_counter()))])
+    per_step = (marks[-1] - marks[warmup - 1]) / (trial - warmup)
+    return max(1, min(max_steps, int(0.9 * budget_s / per_step))), per_step  # 10% left for start-up and saving
+
+
+def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, default_steps: int) -> Path:
+    """What every iterative recipe does: choose the steps and budget, resume or start, train, report, save.
+
+    Args:
+        args: the command line (``steps``, ``minutes``, ``out``).
+        trainer: ``trainer(steps, **fit_options)`` builds fresh models (seeded) and trains them; it is
+            called once more, briefly, to time a step when the steps are planned from the budget.
+        run: the run's description (:func:`genlearn.train.checkpoint.run_info`).
+        default_steps: the profile's step count.
+
+    Steps: ``--steps`` if given; else those of the run being resumed; else the profile's, cut to
+    what fits the budget on this machine. Budget: ``--minutes`` if given; else 5 minutes in the cpu
+    profile unless ``--steps`` was given. The run stops at its steps or its budget, whichever comes
+    first, says which, and is checkpointed either way: the same command resumes it.
+    """
+    folder = Path(args.out)
+    checkpoint = folder / "checkpoint.pt"
+    previous = previous_run(checkpoint, run)
+    budget = args.minutes * 60 if args.minutes is not None else (default_budget() if args.steps is None else None)
+    if args.steps is not None:
+        steps = args.steps
+    elif previous is not None and "steps" in previous.get("train_config", {}):
+        steps = int(previous["train_config"]["steps"])
+    elif budget is not None:
+        steps, per_step = plan_steps(trainer, default_steps, budget)
+        if steps < default_steps:
+            print(f"{run['model']}: {steps:,} steps planned to fit {format_seconds(budget)} here ({per_step * 1e3:.0f} ms per step; "
+                  f"the profile's full run is {default_steps:,})")  # fmt: skip
+    else:
+        steps = default_steps
+    info = {**run, "train_config": {**run["train_config"], "steps": steps}}
+    if previous is not None:
+        print(f"{run['model']}: resuming {folder} at step {previous['step']:,} of {steps:,}")
+    began = time.perf_counter()
+    _, history = trainer(steps, checkpoint=checkpoint, run=info, time_budget=budget)
+    write_history(folder, history)
+    done = history.steps[-1] if history.steps else 0
+    stops = history.events.get("stop", [])
+    if stops and stops[-1][1] == "budget" and done < steps:
+        print(f"{run['model']}: stopped at the {format_seconds(budget)} budget after step {done:,} of {steps:,} "
+              "(checkpointed; run the same command again to continue)")  # fmt: skip
+    else:
+        print(f"{run['model']}: {done:,} of {steps:,} steps done ({format_seconds(time.perf_counter() - began)} this time)")
+    return folder
 
 
 def write_history(run: Path, history: History) -> Path:
@@ -44,4 +135,4 @@ def write_history(run: Path, history: History) -> Path:
     return path
 
 
-__all__ = ["MODELS", "recipe", "write_history"]
+__all__ = ["MODELS", "UsageError", "default_budget", "plan_steps", "previous_run", "recipe", "run_training", "write_history"]

@@ -15,7 +15,7 @@ import torch
 
 from genlearn.metrics.digits import file_sha256, heldout_accuracy
 from genlearn.models.classifier import ClassifierConfig
-from genlearn.recipes import write_history
+from genlearn.recipes import UsageError, write_history
 from genlearn.runtime import pick
 from genlearn.train.checkpoint import run_info, save_checkpoint
 from genlearn.train.classifier import BATCH_SIZE, TRAIN_STEPS, train_digits_classifier
@@ -23,7 +23,7 @@ from genlearn.train.classifier import BATCH_SIZE, TRAIN_STEPS, train_digits_clas
 
 def train(args) -> Path:
     if args.data != "digits":
-        raise SystemExit(f"genlearn: the classifier trains on 'digits' only, got --data {args.data!r}")
+        raise UsageError(f"the classifier trains on 'digits' only, got --data {args.data!r}")
     steps = args.steps if args.steps is not None else pick(smoke=20, cpu=TRAIN_STEPS, gpu=TRAIN_STEPS)
     config = ClassifierConfig()
     threads = torch.get_num_threads()

@@ -8,8 +8,8 @@ from pathlib import Path
 from genlearn.data import get_dataset
 from genlearn.data.registry import NATIVE_SIZE
 from genlearn.models.vae import VAEConfig
-from genlearn.recipes import write_history
-from genlearn.runtime import pick
+from genlearn.recipes import UsageError, run_training
+from genlearn.runtime import pick, seed_everything
 from genlearn.train.checkpoint import run_info
 from genlearn.train.vae import train_vae
 
@@ -29,19 +29,20 @@ def train(args) -> Path:
     """Trains on the images as they are (targets ``to_unit(x)`` in [0, 1], Bernoulli decoder)."""
     name = args.model
     if name not in ("vae", "cvae"):
-        raise SystemExit(f"genlearn: the vae recipe trains 'vae' or 'cvae', got {name!r}")
+        raise UsageError(f"the vae recipe trains 'vae' or 'cvae', got {name!r}")
     x, y = get_dataset(args.data, split="train")
     config = vae_config(name, x.shape[1], NATIVE_SIZE.get(args.data, x.shape[-1]))
     if config.image_size != x.shape[-1]:
         x, y = get_dataset(args.data, split="train", size=config.image_size)
     if name == "cvae" and int(y.max()) >= config.num_classes:
-        raise SystemExit(f"genlearn: cvae supports up to {config.num_classes} classes; {args.data!r} has labels up to {int(y.max())}")
-    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=3000, gpu=20000)
-    run = Path(args.out)
-    _, history = train_vae(
-        config, x, y if config.num_classes else None,
-        steps=steps, batch_size=pick(smoke=32, cpu=128, gpu=128), seed=args.seed, device=args.device,
-        checkpoint=run / "checkpoint.pt", run={"model": name, "data": args.data}, desc=name,
-    )  # fmt: skip
-    write_history(run, history)
-    return run
+        raise UsageError(f"cvae supports up to {config.num_classes} classes; {args.data!r} has labels up to {int(y.max())}")
+    batch_size = pick(smoke=32, cpu=128, gpu=128)
+
+    def trainer(steps, **fit):
+        seed_everything(args.seed)
+        return train_vae(config, x, y if config.num_classes else None, steps=steps, batch_size=batch_size, seed=args.seed,
+                         device=args.device, desc=name, **fit)  # fmt: skip
+
+    train_config = {"beta": 1.0, "binarized": False, "lr": 1e-3, "batch_size": batch_size}
+    run = run_info(name, config.to_dict(), train_config, args.data, args.seed)
+    return run_training(args, trainer, run, default_steps=pick(smoke=20, cpu=3000, gpu=20000))

@@ -7,7 +7,7 @@
 """
 
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint, unwrap
-from genlearn.train.loop import Every, History, InfiniteBatches, NonFiniteLossError, Trained, fit
+from genlearn.train.loop import Every, History, InfiniteBatches, Interrupted, NonFiniteLossError, Trained, fit
 from genlearn.train.schedules import linear_decay
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Every",
     "History",
     "InfiniteBatches",
+    "Interrupted",
     "NonFiniteLossError",
     "Trained",
     "fit",

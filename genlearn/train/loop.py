@@ -1,18 +1,26 @@
 """The thin training loop: progress bar, history, callbacks, checkpoints, resume.
 
 The step function does the learning (one plain function per update, returning a dict of
-floats); :func:`fit` only repeats it. Interrupt a run (Ctrl-C, a closed laptop, a Colab
-timeout) and call :func:`fit` again with the same checkpoint path: it resumes where it
+floats); :func:`fit` only repeats it. Interrupt a run (Ctrl-C, a batch scheduler's SIGTERM, a
+Colab timeout) and call :func:`fit` again with the same checkpoint path: it resumes where it
 stopped, and on CPU it ends with exactly the weights of an uninterrupted run.
+
+A signal lands at an arbitrary moment, often in the middle of a step. Inside :func:`fit`, SIGINT
+and SIGTERM are only noted; the step in progress finishes, the last completed step is saved, one
+line is printed and :class:`Interrupted` (a ``KeyboardInterrupt``) is raised. A checkpoint never
+holds a half-applied step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import torch
 from torch import nn
@@ -31,6 +39,35 @@ class Trained(NamedTuple):
 
     model: nn.Module
     history: "History"
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal (SIGINT: Ctrl-C, SIGTERM: a scheduler's preemption) after its last
+    completed step was saved; ``exit_code`` is the shell's ``128 + signal number`` (130, 143)."""
+
+    def __init__(self, signum: int, step: int, checkpoint: Path | None):
+        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+        self.exit_code = 128 + signum
+        super().__init__(f"{signal.Signals(signum).name} at step {step}")
+
+
+@contextlib.contextmanager
+def deferred_signals(signums: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[list[int]]:
+    """Inside the block SIGINT and SIGTERM are only appended to the yielded list, so the work in
+    progress can finish first (signal handlers can be set in the main thread only; elsewhere the
+    list stays empty and signals act as usual)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {s: signal.getsignal(s) for s in signums}
+    for s in signums:
+        signal.signal(s, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -171,7 +208,8 @@ def fit(
         run: the run's description stored in the checkpoint (model, model_config, train_config,
             data, seed; see :func:`genlearn.train.checkpoint.run_info`), so :func:`genlearn.load`
             can rebuild the model.
-        time_budget: stop after this many seconds of training (checkpointed, resumable).
+        time_budget: stop after this many seconds of training (checkpointed, resumable); the
+            history's ``"stop"`` event says whether the budget or the step count ended the run.
         desc: progress-bar label.
         progress: show a tqdm bar (notebook-aware).
         postfix_every: refresh the bar's loss read-out every this many steps.
@@ -181,6 +219,7 @@ def fit(
 
     Raises:
         NonFiniteLossError: a loss became NaN or infinite (the last good checkpoint is kept).
+        Interrupted: SIGINT or SIGTERM arrived; the last completed step was saved first.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
@@ -204,36 +243,48 @@ def fit(
     for m in modules.values():
         m.train()
     bar = _progress(steps, start, desc, progress)
-    began, step = time.perf_counter(), start
+    began, step, mid_step = time.perf_counter(), start, False
     try:
-        while step < steps:
-            logs = step_fn(next(batches))
-            bad = {k: v for k, v in logs.items() if not math.isfinite(float(v))}
-            if bad:
-                where = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
-                raise NonFiniteLossError(
-                    f"{', '.join(f'{k}={v}' for k, v in bad.items())} at step {step + 1}{where}; "
-                    "lower the learning rate or check the inputs' range"
-                )
-            step += 1
-            history.append(step, logs)
-            bar.update(1)
-            if step % postfix_every == 0 or step == steps:
-                bar.set_postfix({k: f"{float(v):.3g}" for k, v in logs.items()}, refresh=False)
-            for cb in callbacks:
-                if step % cb.n == 0 or step == steps:
-                    cb.fn(step, history)
-            if checkpoint is not None and step % checkpoint_every == 0:
-                save(step)
-            if time_budget is not None and time.perf_counter() - began > time_budget:
-                bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{steps}")
-                break
-    except KeyboardInterrupt:
-        save(step)
+        with deferred_signals() as signals:
+            while step < steps:
+                mid_step = True  # from here until the step's bookkeeping is done, the state is half-applied
+                logs = step_fn(next(batches))
+                bad = {k: v for k, v in logs.items() if not math.isfinite(float(v))}
+                if bad:
+                    where = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
+                    raise NonFiniteLossError(
+                        f"{', '.join(f'{k}={v}' for k, v in bad.items())} at step {step + 1}{where}; "
+                        "lower the learning rate or check the inputs' range"
+                    )
+                step += 1
+                history.append(step, logs)
+                mid_step = False
+                bar.update(1)
+                if step % postfix_every == 0 or step == steps:
+                    bar.set_postfix({k: f"{float(v):.3g}" for k, v in logs.items()}, refresh=False)
+                for cb in callbacks:
+                    if step % cb.n == 0 or step == steps:
+                        cb.fn(step, history)
+                if signals:
+                    raise Interrupted(signals[0], step, Path(checkpoint) if checkpoint is not None else None)
+                if checkpoint is not None and step % checkpoint_every == 0:
+                    save(step)
+                if time_budget is not None and time.perf_counter() - began > time_budget and step < steps:
+                    bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{steps}")
+                    history.record("stop", step, "budget")
+                    break
+    except KeyboardInterrupt as e:
         bar.close()
-        if checkpoint is not None:
-            print(f"interrupted at step {step}; saved {checkpoint}; run again to resume")
+        if mid_step:  # a KeyboardInterrupt raised inside a step (no signal handler here): do not save it
+            print(f"interrupted during step {step + 1}; the last checkpoint is kept; run again to resume")
+            raise
+        save(step)
+        where = f"saved {checkpoint}; run again to resume" if checkpoint is not None else "nothing saved (no checkpoint)"
+        name = signal.Signals(e.signum).name if isinstance(e, Interrupted) else "interrupted"
+        print(f"{name}: stopped after step {step}; {where}")
         raise
     bar.close()
+    if step >= steps and step > start:
+        history.record("stop", step, "steps")
     save(step)
     return history

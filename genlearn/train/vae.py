@@ -60,6 +60,7 @@ def train_vae(
     callbacks: Sequence[Every] = (),
     checkpoint: str | Path | None = None,
     run: Mapping[str, Any] | None = None,
+    time_budget: float | None = None,
     desc: str = "vae",
     progress: bool = True,
 ) -> Trained:
@@ -75,6 +76,7 @@ def train_vae(
         checkpoint: file to save and resume from.
         run: the run's description in the checkpoint; by default the model config and the
             optimization settings (what :func:`genlearn.load` needs for ``model="vae"``).
+        time_budget: stop after this many seconds (checkpointed; see :func:`genlearn.train.fit`).
 
     Returns:
         :class:`~genlearn.train.Trained` ``(model, history)``; the model is in eval mode.
@@ -98,6 +100,7 @@ def train_vae(
         callbacks=callbacks,
         checkpoint=checkpoint,
         run=run,
+        time_budget=time_budget,
         desc=desc,
         progress=progress,
     )

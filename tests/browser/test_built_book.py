@@ -1,0 +1,143 @@
+"""The built book in a real browser: every page loads offline, every formula is typeset by the MathJax
+that ships with the build (no math error), and every image loads.
+
+Runs after the book is built (``make test`` does this last); ``GENLEARN_BOOK`` points at the HTML
+folder (default ``_build/html``). Needs Chromium (Debian: ``apt-get install chromium``); without it
+the test is skipped with that one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = Path(os.environ.get("GENLEARN_BOOK", ROOT / "_build" / "html"))
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed; install it (Debian: apt-get install chromium) to test the built book")
+
+CHECK_PAGE = """(async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const imgs = [...document.images];
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  const math = [...document.querySelectorAll('.math')];
+  return JSON.stringify({
+    mathjax: !!(window.MathJax && MathJax.version),
+    scripts: [...document.scripts].map(s => s.src).filter(s => /mathjax/i.test(s)),
+    math: math.length,
+    untypeset: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)).slice(0, 5),
+    errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(e => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 5),
+    images: imgs.length,
+    broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src).slice(0, 5),
+  });
+})()"""
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol (one page, flattened session)."""
+
+    def __init__(self) -> None:
+        import websocket  # websocket-client
+
+        self.profile = tempfile.mkdtemp(prefix="genlearn-chromium-")
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0",
+             f"--user-data-dir={self.profile}", "--allow-file-access-from-files", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        url, deadline = None, time.time() + 60
+        while url is None and time.time() < deadline:
+            line = self.proc.stderr.readline()
+            if "DevTools listening on" in line:
+                url = line.split("DevTools listening on", 1)[1].strip()
+        assert url, "Chromium did not start its DevTools endpoint"
+        self.ws = websocket.create_connection(url, timeout=60)
+        self.next_id = 0
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.call("Page.enable", session=True)
+
+    def call(self, method: str, session: bool = False, **params):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        self.ws.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.ws.recv())
+            if reply.get("id") == self.next_id:
+                assert "error" not in reply, reply["error"]
+                return reply["result"]
+
+    def open(self, path: Path) -> dict:
+        self.call("Page.navigate", session=True, url=path.as_uri())
+        deadline = time.time() + 60
+        while self.evaluate("document.readyState") != "complete":
+            assert time.time() < deadline, f"{path} did not finish loading"
+            time.sleep(0.05)
+        return json.loads(self.evaluate(CHECK_PAGE, await_promise=True))
+
+    def evaluate(self, expression: str, await_promise: bool = False):
+        result = self.call("Runtime.evaluate", session=True, expression=expression, awaitPromise=await_promise, returnByValue=True)
+        return result["result"].get("value")
+
+    def screenshot(self, path: Path) -> None:
+        import base64
+
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=1280, height=1600, deviceScaleFactor=1, mobile=False)
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", session=True, format="png")["data"]))
+
+    def close(self) -> None:
+        self.ws.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def pages() -> list[Path]:
+    return sorted(p for p in BOOK.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts and p.name != "search.html")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (BOOK / "index.html").is_file():
+        pytest.fail(f"no built book at {BOOK}; build it first (make book) or set GENLEARN_BOOK")
+    b = Browser()
+    yield b
+    b.close()
+
+
+def test_every_page_typesets_its_math_offline_and_loads_its_images(browser):
+    assert (BOOK / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not shipped with the build"
+    found = pages()
+    assert len(found) >= 9, found  # the intro, how-to, notation, seven chapters, bibliography
+    math_pages, problems = 0, []
+    for page in found:
+        r = browser.open(page)
+        name = page.relative_to(BOOK).as_posix()
+        if r["math"]:
+            math_pages += 1
+            if not r["mathjax"]:
+                problems.append(f"{name}: MathJax did not load ({r['scripts']})")
+            if any(not s.startswith("file:") for s in r["scripts"]):
+                problems.append(f"{name}: MathJax comes from the network: {r['scripts']}")
+            if r["untypeset"]:
+                problems.append(f"{name}: formulas left as raw TeX: {r['untypeset']}")
+        if r["errors"]:
+            problems.append(f"{name}: MathJax errors: {r['errors']}")
+        if r["broken"]:
+            problems.append(f"{name}: images that did not load: {r['broken']}")
+    assert not problems, "\n".join(problems)
+    assert math_pages >= 6  # every chapter with equations was checked, not skipped
+    chapter = BOOK / "notebooks" / "05_wgan_gp.html"
+    if chapter.is_file():
+        browser.open(chapter)
+        browser.screenshot(BOOK.parent / "screenshot-05_wgan_gp.png")
