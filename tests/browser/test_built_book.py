@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BOOK = Path(os.environ.get("GENLEARN_BOOK", ROOT / "_build" / "html"))
+BOOK = Path(os.environ.get("GENLEARN_BOOK", ROOT / "_build" / "html")).resolve()
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed; install it (Debian: apt-get install chromium) to test the built book")
