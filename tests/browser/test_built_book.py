@@ -64,6 +64,7 @@ class Browser:
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.call("Page.enable", session=True)
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=1280, height=1600, deviceScaleFactor=1, mobile=False)
 
     def call(self, method: str, session: bool = False, **params):
         self.next_id += 1
@@ -92,7 +93,6 @@ class Browser:
     def screenshot(self, path: Path) -> None:
         import base64
 
-        self.call("Emulation.setDeviceMetricsOverride", session=True, width=1280, height=1600, deviceScaleFactor=1, mobile=False)
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", session=True, format="png")["data"]))
 
     def close(self) -> None:
