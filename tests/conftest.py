@@ -1,4 +1,5 @@
 import os
+import socket
 
 import pytest
 import torch
@@ -28,3 +29,14 @@ def ctrl_c_at():
         return Every(1, interrupt)
 
     return make
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to open a connection fails at once, as on a machine without network."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network is disabled in this test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)

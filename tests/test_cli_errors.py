@@ -70,8 +70,9 @@ def user_errors(tmp_path):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_every_user_error_is_one_sentence_and_exit_status_2(case, tmp_path, monkeypatch, capsys):
+def test_every_user_error_is_one_sentence_and_exit_status_2(case, tmp_path, monkeypatch, capsys, no_network):
     monkeypatch.setenv("GENLEARN_PROFILE", "smoke")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no dataset cached by the reader under ~/.cache/genlearn
     errors = user_errors(tmp_path)
     assert sorted(errors) == sorted(CASES)
     argv, message = errors[case]

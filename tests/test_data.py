@@ -36,17 +36,6 @@ def assert_images(x: torch.Tensor, shape: tuple[int, ...]) -> None:
     assert float(x.min()) >= -1.0 and float(x.max()) <= 1.0
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every attempt to open a connection fails at once, as on a machine without network."""
-
-    def refuse(*args, **kwargs):
-        raise OSError("network is disabled in this test")
-
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-
-
 # ---------------------------------------------------------------- digits
 
 
