@@ -3,6 +3,7 @@
 * :mod:`genlearn.losses.adversarial` -- GAN losses on logits, Wasserstein losses on critic scores.
 * :mod:`genlearn.losses.penalties` -- gradient penalties of D / the critic (R1, WGAN-GP).
 * :mod:`genlearn.losses.elbo` -- the VAE's ELBO, its terms and the importance-weighted bound.
+* :mod:`genlearn.losses.reconstruction` -- L1 losses of image translation (CycleGAN's cycle and identity).
 """
 
 from genlearn.losses.adversarial import (
@@ -11,7 +12,9 @@ from genlearn.losses.adversarial import (
     critic_loss_wasserstein,
     d_loss_bce,
     d_loss_hinge,
+    d_loss_lsgan,
     g_loss_hinge,
+    g_loss_lsgan,
     g_loss_minimax,
     g_loss_nonsaturating,
     g_loss_wasserstein,
@@ -29,10 +32,11 @@ from genlearn.losses.elbo import (
     reparameterize,
 )
 from genlearn.losses.penalties import gradient_penalty, r1_penalty
+from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss
 
 __all__ = [
     "D_LOSSES", "G_LOSSES", "LOG_2PI", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
-    "d_loss_bce", "d_loss_hinge", "elbo", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_wasserstein",
-    "gaussian_log_likelihood", "gradient_penalty", "iw_log_likelihood", "kl_divergence", "log_normal", "r1_penalty",
-    "reparameterize",
+    "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "elbo", "g_loss_hinge", "g_loss_lsgan",
+    "g_loss_minimax", "g_loss_nonsaturating", "g_loss_wasserstein", "gaussian_log_likelihood", "gradient_penalty",
+    "identity_loss", "iw_log_likelihood", "kl_divergence", "log_normal", "r1_penalty", "reparameterize",
 ]

@@ -103,8 +103,35 @@ def g_loss_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
     return -fake_logits.mean()
 
 
-D_LOSSES = {"bce": d_loss_bce, "hinge": d_loss_hinge}
-G_LOSSES = {"minimax": g_loss_minimax, "nonsaturating": g_loss_nonsaturating, "hinge": g_loss_hinge}
+def d_loss_lsgan(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Least-squares discriminator loss (Mao et al. 2017, Eq. 2 with a = 0, b = 1), to minimize.
+
+        L_D = 1/2 E_x[(D(x) - 1)^2] + 1/2 E_z[D(G(z))^2]
+
+    CycleGAN's choice (Zhu et al. 2017, Sec. 4): D regresses reals to 1 and fakes to 0, and the
+    quadratic keeps pulling on fakes that are already classified correctly, which steadies training.
+    Scores of any shape (one per image, or a PatchGAN's map of patch scores) are averaged.
+
+    Args:
+        real_scores: D's outputs on real images, any shape (N, ...).
+        fake_scores: D's outputs on generated images, any shape (M, ...).
+    """
+    return 0.5 * ((real_scores - 1).pow(2).mean() + fake_scores.pow(2).mean())
+
+
+def g_loss_lsgan(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Least-squares generator loss (Mao et al. 2017, Eq. 2 with c = 1), to minimize.
+
+        L_G = E_z[(D(G(z)) - 1)^2]
+
+    Mao et al. write a factor 1/2; CycleGAN's code (and genlearn) leave it out, which only scales
+    G's learning rate. Scores of any shape are averaged.
+    """
+    return (fake_scores - 1).pow(2).mean()
+
+
+D_LOSSES = {"bce": d_loss_bce, "hinge": d_loss_hinge, "lsgan": d_loss_lsgan}
+G_LOSSES = {"minimax": g_loss_minimax, "nonsaturating": g_loss_nonsaturating, "hinge": g_loss_hinge, "lsgan": g_loss_lsgan}
 
 
 
@@ -147,6 +174,6 @@ def g_loss_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = [
-    "D_LOSSES", "G_LOSSES", "critic_loss_wasserstein", "d_loss_bce", "d_loss_hinge", "g_loss_hinge", "g_loss_minimax",
-    "g_loss_nonsaturating", "g_loss_wasserstein",
+    "D_LOSSES", "G_LOSSES", "critic_loss_wasserstein", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "g_loss_hinge",
+    "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_wasserstein",
 ]
