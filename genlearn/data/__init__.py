@@ -24,6 +24,7 @@ from .images import RandomCropDataset, list_photos, list_textures, load_faces, l
 from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
 from .registry import DATASETS, OFFLINE_DATASETS, check_dataset, get_dataset, is_folder_name
 from .toy import MIXTURES, mixture_modes, mode_coverage, toy_mixture
+from .unpaired import UNPAIRED_DATASETS, get_unpaired
 
 __all__ = [
     "CYCLEGAN_DATASETS",
@@ -32,6 +33,7 @@ __all__ = [
     "OFFLINE_DATASETS",
     "PIX2PIX_DATASETS",
     "TORCHVISION_DATASETS",
+    "UNPAIRED_DATASETS",
     "CelebAFaces",
     "DatasetUnavailableError",
     "ImageFolderError",
@@ -43,6 +45,7 @@ __all__ = [
     "download_pix2pix",
     "check_dataset",
     "get_dataset",
+    "get_unpaired",
     "is_folder_name",
     "list_photos",
     "list_textures",

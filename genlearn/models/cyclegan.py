@@ -141,6 +141,41 @@ class PatchDiscriminator(nn.Module):
         return self.model(x)
 
 
+class CycleGAN(nn.Module):
+    """The two mappings of a CycleGAN, ``G_AB: A -> B`` and ``G_BA: B -> A`` (the paper's G and F).
+
+    ``translate(x, "AtoB")`` is the translation protocol every image-to-image model of genlearn
+    answers: images of the source domain in, images of the target domain out, same batch size.
+    """
+
+    def __init__(self, config: CycleGANConfig = CycleGANConfig()):
+        super().__init__()
+        self.config = c = config
+        self.G_AB = ResnetGenerator(c.channels_a, c.channels_b, c.g_width, c.n_blocks)
+        self.G_BA = ResnetGenerator(c.channels_b, c.channels_a, c.g_width, c.n_blocks)
+
+    def forward(self, x: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:
+        """x (N, C_src, S, S) -> (N, C_dst, S, S); direction "AtoB" or "BtoA"."""
+        if direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        return self.G_AB(x) if direction == "AtoB" else self.G_BA(x)
+
+    @torch.no_grad()
+    def translate(self, x: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:
+        """Translate without gradients (eval mode is the caller's choice; instance norm has no running stats)."""
+        return self(x, direction)
+
+
+class CycleGANDiscriminators(nn.Module):
+    """``D_A`` judges images of A (real vs ``G_BA``'s), ``D_B`` images of B (real vs ``G_AB``'s)."""
+
+    def __init__(self, config: CycleGANConfig = CycleGANConfig()):
+        super().__init__()
+        self.config = c = config
+        self.D_A = PatchDiscriminator(c.channels_a, c.d_width, c.d_layers)
+        self.D_B = PatchDiscriminator(c.channels_b, c.d_width, c.d_layers)
+
+
 def receptive_field(module: nn.Module) -> int:
     """Side of the input patch that one output unit of a chain of convolutions sees.
 
@@ -156,4 +191,4 @@ def receptive_field(module: nn.Module) -> int:
     return r
 
 
-__all__ = ["CycleGANConfig", "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "receptive_field"]
+__all__ = ["CycleGAN", "CycleGANConfig", "CycleGANDiscriminators", "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "receptive_field"]

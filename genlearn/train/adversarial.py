@@ -131,6 +131,8 @@ class Adversarial:
             when ``config.ema_decay > 0``).
         d_name: D's name in checkpoints ("D" or "critic").
         latent_generator: draw latents from this ``torch.Generator`` instead of the global RNG.
+        batches: a ready batch stream (anything with ``__next__``, ``state_dict`` and
+            ``load_state_dict``, e.g. two unpaired domains) instead of one built from ``data``.
     """
 
     def __init__(
@@ -145,6 +147,7 @@ class Adversarial:
         ema: EMA | None = None,
         d_name: str = "D",
         latent_generator: torch.Generator | None = None,
+        batches: Any = None,
     ):
         self.config, self.device, self.d_name = config, torch.device(device), d_name
         self.G = to_channels_last(G.to(self.device), self.device)
@@ -157,10 +160,12 @@ class Adversarial:
         self.ema = ema.to(self.device) if ema is not None else None
         self.scaler = grad_scaler(self.device)
         self.augment = partial(diff_augment, policy=config.diffaugment) if config.diffaugment else None
-        self.batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device)
+        if batches is None:
+            batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device)
+        self.batches = batches
         self.counter = StepCounter()
         self.latent_generator = latent_generator
-        self.latent_dim = G.config.latent_dim
+        self.latent_dim = getattr(getattr(G, "config", None), "latent_dim", None)  # None: G takes images (translation)
 
     @property
     def done(self) -> int:
@@ -169,6 +174,8 @@ class Adversarial:
 
     def latents(self, n: int) -> torch.Tensor:
         """``z ~ N(0, I)``, (n, latent_dim) on the device."""
+        if self.latent_dim is None:
+            raise ValueError("this generator has no latent_dim (it translates images); its step takes real images instead")
         if self.latent_generator is not None:
             return torch.randn(n, self.latent_dim, generator=self.latent_generator).to(self.device)
         return torch.randn(n, self.latent_dim, device=self.device)
@@ -199,10 +206,12 @@ class Adversarial:
         time_budget: float | None = None,
         desc: str = "GAN",
         progress: bool = True,
+        state: Mapping[str, Any] | None = None,
     ) -> History:
-        """:func:`genlearn.train.fit` with this set-up's modules, optimizers and schedules checkpointed."""
+        """:func:`genlearn.train.fit` with this set-up's modules, optimizers and schedules checkpointed
+        (``state``: more objects with ``state_dict``/``load_state_dict`` to save, e.g. image pools)."""
         modules = {"G": self.G, self.d_name: self.D, "steps": self.counter} | ({"G_ema": self.ema} if self.ema is not None else {})
-        optimizers = {"G": self.opt_g, self.d_name: self.opt_d} | self.schedules
+        optimizers = {"G": self.opt_g, self.d_name: self.opt_d} | self.schedules | dict(state or {})
         return fit(step, self.batches, steps=steps, modules=modules, optimizers=optimizers, callbacks=callbacks,
                    checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run, time_budget=time_budget,
                    desc=desc, progress=progress)  # fmt: skip

@@ -1,0 +1,156 @@
+"""CycleGAN training (Zhu et al. 2017): one generator step and one discriminator step, on the shared set-up.
+
+Each iteration takes a batch ``a`` of domain A and an unrelated batch ``b`` of domain B:
+
+1. :func:`generator_step` -- both mappings at once, with both discriminators frozen (Eq. 3):
+   least-squares GAN losses of ``G_AB(a)`` under ``D_B`` and ``G_BA(b)`` under ``D_A``, plus the
+   cycle losses ``lambda * |G_BA(G_AB(a)) - a|_1`` and ``lambda * |G_AB(G_BA(b)) - b|_1``, plus the
+   identity losses ``lambda_id * lambda * |G_AB(b) - b|_1`` and ``... |G_BA(a) - a|_1`` (Sec. 5.2).
+2. :func:`discriminator_step` -- both discriminators, on real images against *detached* fakes drawn
+   from a 50-image :class:`~genlearn.train.image_pool.ImagePool` per domain (Sec. 4).
+
+Adam 2e-4 with beta1 0.5 for both groups, constant for the first half of the run and then decaying
+linearly to 0 (the paper's 100 + 100 epochs), batch 1 in the paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from genlearn.losses import cycle_consistency_loss, d_loss_lsgan, g_loss_lsgan, identity_loss
+from genlearn.models.cyclegan import CycleGAN, CycleGANDiscriminators
+from genlearn.runtime import autocast, backward_and_step
+from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.image_pool import ImagePool
+from genlearn.train.loop import Every, InfiniteBatches, Trained
+
+
+@dataclass(frozen=True)
+class CycleGANTrainConfig(AdversarialConfig):
+    """Zhu et al. 2017, Sec. 4: Adam 2e-4, beta1 0.5, batch 1, rates constant for half the run then to 0.
+
+    Args:
+        lambda_cycle: weight of both cycle losses (10).
+        lambda_identity: identity loss weight as a fraction of ``lambda_cycle`` (0.5; 0 = none;
+            needs domains with the same channel count).
+        pool_size: fakes each discriminator's history holds (50; 0 = none).
+    """
+
+    batch_size: int = 1
+    lr_decay: float = 0.5
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5
+    pool_size: int = 50
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.lambda_cycle < 0 or self.lambda_identity < 0 or self.pool_size < 0:
+            raise ValueError(f"lambda_cycle, lambda_identity and pool_size must be >= 0, got {self.lambda_cycle}, {self.lambda_identity}, {self.pool_size}")
+
+
+class UnpairedBatches:
+    """``(a, b)`` batches from two domains of any sizes, each its own resumable shuffled stream."""
+
+    def __init__(self, x_a: torch.Tensor, x_b: torch.Tensor, *, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
+        self.a = InfiniteBatches(x_a, batch_size=min(batch_size, len(x_a)), seed=seed, device=device)
+        self.b = InfiniteBatches(x_b, batch_size=min(batch_size, len(x_b)), seed=seed + 1, device=device)
+
+    def __iter__(self) -> "UnpairedBatches":
+        return self
+
+    def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return next(self.a), next(self.b)
+
+    def state_dict(self) -> dict:
+        return {"a": self.a.state_dict(), "b": self.b.state_dict()}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.a.load_state_dict(state["a"]), self.b.load_state_dict(state["b"])
+
+
+def generator_step(G: CycleGAN, D: CycleGANDiscriminators, opt_g: torch.optim.Optimizer, a: torch.Tensor, b: torch.Tensor, *,
+                   lambda_cycle: float = 10.0, lambda_identity: float = 0.5, scaler=None) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Update both mappings on one batch of each domain; the discriminators are frozen.
+
+    Returns:
+        the logs (``g_gan``, ``cycle``, ``identity``, ``g_loss``), and the fakes ``G_BA(b)`` (in A) and
+        ``G_AB(a)`` (in B), detached, for the discriminator step.
+    """
+    with frozen(D):  # D's weights get no gradient and are not updated
+        with autocast(a.device):
+            fake_b, fake_a = G.G_AB(a), G.G_BA(b)  # (N, C_B, S, S), (N, C_A, S, S)
+            gan = g_loss_lsgan(D.D_B(fake_b).float()) + g_loss_lsgan(D.D_A(fake_a).float())  # fool both discriminators
+            cycle = cycle_consistency_loss(a, G.G_BA(fake_b), lambda_cycle) + cycle_consistency_loss(b, G.G_AB(fake_a), lambda_cycle)
+            idt = torch.zeros((), device=a.device)
+            if lambda_identity > 0:  # G_AB should leave an image of B, its own target domain, unchanged (and G_BA one of A)
+                w = lambda_identity * lambda_cycle
+                idt = identity_loss(G.G_AB, b, w) + identity_loss(G.G_BA, a, w)
+            loss = gan + cycle.float() + idt.float()
+        backward_and_step(loss, opt_g, scaler)  # backward outside autocast
+    logs = {"g_gan": gan.item(), "cycle": cycle.item(), "identity": idt.item(), "g_loss": loss.item()}
+    return logs, fake_a.detach(), fake_b.detach()
+
+
+def discriminator_step(D: CycleGANDiscriminators, opt_d: torch.optim.Optimizer, a: torch.Tensor, b: torch.Tensor,
+                       fake_a: torch.Tensor, fake_b: torch.Tensor, *, scaler=None) -> dict[str, float]:  # fmt: skip
+    """Update both discriminators: reals toward 1, (pooled, detached) fakes toward 0 (least squares)."""
+    with autocast(a.device):
+        loss_a = d_loss_lsgan(D.D_A(a).float(), D.D_A(fake_a.detach()).float())  # fakes detached: no gradient reaches G
+        loss_b = d_loss_lsgan(D.D_B(b).float(), D.D_B(fake_b.detach()).float())
+        loss = loss_a + loss_b
+    backward_and_step(loss, opt_d, scaler)
+    return {"d_a": loss_a.item(), "d_b": loss_b.item()}
+
+
+def train_cyclegan(
+    G: CycleGAN,
+    D: CycleGANDiscriminators,
+    x_a: torch.Tensor,
+    x_b: torch.Tensor,
+    *,
+    config: CycleGANTrainConfig = CycleGANTrainConfig(),
+    steps: int,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    callbacks: Sequence[Every] = (),
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 500,
+    run: Mapping[str, Any] | None = None,
+    time_budget: float | None = None,
+    desc: str = "CycleGAN",
+    progress: bool = True,
+) -> Trained:
+    """Train both mappings on unpaired images ``x_a`` (N_A, C_A, S, S) and ``x_b`` (N_B, C_B, S, S) for ``steps`` iterations.
+
+    Returns:
+        :class:`~genlearn.train.Trained`: the :class:`~genlearn.models.cyclegan.CycleGAN` (both
+        mappings; ``translate(x, "AtoB")``) and the history.
+
+    Raises:
+        ValueError: the identity loss with domains of different channel counts.
+    """
+    if config.lambda_identity > 0 and x_a.shape[1] != x_b.shape[1]:
+        raise ValueError(f"the identity loss feeds each generator images of its target domain, so both domains need the same "
+                         f"channels, got {x_a.shape[1]} and {x_b.shape[1]}; set lambda_identity=0")  # fmt: skip
+    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device)
+    setup = Adversarial(G, D, config=config, steps=steps, seed=seed, device=device, batches=batches)
+    pools = {"pool_A": ImagePool(config.pool_size, seed=seed), "pool_B": ImagePool(config.pool_size, seed=seed + 1)}
+
+    def step(batch) -> dict[str, float]:
+        a, b = (setup.real(t) for t in batch)  # (N, C_A, S, S), (N, C_B, S, S)
+        logs, fake_a, fake_b = generator_step(setup.G, setup.D, setup.opt_g, a, b, lambda_cycle=config.lambda_cycle,
+                                              lambda_identity=config.lambda_identity, scaler=setup.scaler)  # fmt: skip
+        logs |= discriminator_step(setup.D, setup.opt_d, a, b, pools["pool_A"].query(fake_a), pools["pool_B"].query(fake_b), scaler=setup.scaler)
+        setup.end_step()
+        return logs
+
+    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                        run=run, time_budget=time_budget, desc=desc, progress=progress, state=pools)  # fmt: skip
+    return setup.trained(history)
+
+
+__all__ = ["CycleGANTrainConfig", "UnpairedBatches", "discriminator_step", "generator_step", "train_cyclegan"]
