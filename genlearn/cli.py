@@ -3,6 +3,7 @@
     python -m genlearn train dcgan --data digits --out runs/dcgan          # ~5 minutes on 2 CPU cores
     python -m genlearn train dcgan --data path/to/my/images --minutes 20   # your own folder, your budget
     python -m genlearn sample runs/dcgan --n 1000                          # -> runs/dcgan/samples.npz
+    python -m genlearn translate runs/cyclegan --direction AtoB --input x.npz --out y.npz
 
 Each model name maps to a recipe module (:data:`genlearn.recipes.MODELS`) with
 ``train(args) -> Path``; ``sample`` rebuilds the run's model with :func:`genlearn.load` and calls
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     from genlearn.data import DATASETS, OFFLINE_DATASETS
 
     p = argparse.ArgumentParser(prog="python -m genlearn", description="Train genlearn models and sample from runs.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample,translate}")
 
     datasets = ", ".join(f"{d}{'' if d in OFFLINE_DATASETS else ' (online)'}" for d in DATASETS)
     t = sub.add_parser(
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64, help="number of samples")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", type=Path, default=None, help="output .npz (default: RUN/samples.npz)")
+
+    r = sub.add_parser("translate", help="translate images with a trained image-to-image run (cyclegan)")
+    r.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")
+    r.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB")
+    r.add_argument("--input", type=Path, required=True, help="an .npz with 'images' (N, C, H, W) in [-1, 1], an image file, or a folder of images")
+    r.add_argument("--out", type=Path, required=True, help="an .npz for an .npz input, an image file for an image, a folder for a folder")
     return p
 
 
@@ -116,7 +123,7 @@ def train(args) -> int:
         os.environ["GENLEARN_PROFILE"] = args.profile
     module = recipe(args.model)
     try:
-        check_dataset(args.data)
+        getattr(module, "check_data", check_dataset)(args.data)
     except ValueError as e:
         raise UsageError(str(e)) from None
     check_device(args.device)
@@ -145,7 +152,7 @@ def sample(args) -> int:
     if not hasattr(model, "sample"):
         from genlearn.models.registry import BUILDABLE
 
-        generative = sorted(m for m in BUILDABLE if m != "classifier")
+        generative = sorted(m for m, entry in BUILDABLE.items() if entry.kind == "generative")
         raise UsageError(f"{name!r} is not a generative model; sample from one of: {', '.join(generative)}")
     check_writable(out.parent, "samples")
     samples = draw_samples(model, args.n, args.seed)
@@ -158,6 +165,92 @@ def sample(args) -> int:
     return 0
 
 
+def _read_image(path: Path, channels: int, size: int) -> torch.Tensor:
+    """One image file as training read it: centre-cropped, resized, grayscale or RGB to ``channels`` -> (C, S, S)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from genlearn.checks import from_uint8
+    from genlearn.data.folders import _center_square
+
+    try:
+        with Image.open(path) as im:
+            im = _center_square(im.convert("L" if channels == 1 else "RGB")).resize((size, size), Image.Resampling.BICUBIC)
+            x = torch.from_numpy(np.asarray(im).copy())
+    except (UnidentifiedImageError, OSError) as e:
+        raise UsageError(f"{path} is not a readable image ({type(e).__name__})") from None
+    return from_uint8(x[None] if channels == 1 else x.permute(2, 0, 1))
+
+
+def _write_image(path: Path, x: torch.Tensor) -> None:
+    from PIL import Image
+
+    from genlearn.checks import to_unit
+
+    array = (to_unit(x.clamp(-1, 1)) * 255).round().to(torch.uint8).cpu().numpy()  # (C, S, S)
+    Image.fromarray(array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)).save(path)
+
+
+def translate(args) -> int:
+    import genlearn
+    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.data.folders import IMAGE_SUFFIXES
+
+    ckpt = checkpoint_path(args.run)
+    if not ckpt.is_file():
+        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train cyclegan --out {args.run}")
+    name = load_checkpoint(ckpt).get("model")
+    model = genlearn.load(ckpt)
+    if not hasattr(model, "translate"):
+        raise UsageError(f"{name!r} is not an image-to-image model; translate with a cyclegan run")
+    c = model.config
+    source = c.channels_a if args.direction == "AtoB" else c.channels_b
+    size = c.image_size
+    if not args.input.exists():
+        raise UsageError(f"no input at {args.input}; give an .npz with 'images', an image file or a folder of images")
+    if args.input.is_dir():
+        files = sorted(f for f in args.input.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise UsageError(f"{args.input} has no {'/'.join(IMAGE_SUFFIXES)} images")
+        check_writable(args.out, "the translations")
+        done, skipped = 0, []
+        for f in files:
+            try:
+                x = _read_image(f, source, size)[None]  # (1, C, S, S)
+            except UsageError:
+                skipped.append(f.name)
+                continue
+            _write_image(args.out / f"{f.stem}.png", model.translate(x, args.direction)[0])
+            done += 1
+        if skipped:
+            warnings.warn(f"skipped {len(skipped)} files that are not readable images: {', '.join(skipped[:5])}")
+        if not done:
+            raise UsageError(f"{args.input} has no readable images")
+        print(f"translated {done} images {args.direction} into {args.out}")
+        return 0
+    if args.input.suffix == ".npz":
+        with np.load(args.input) as f:
+            if "images" not in f:
+                raise UsageError(f"{args.input} has no 'images' array (it holds {', '.join(f.files) or 'nothing'})")
+            x = torch.from_numpy(f["images"]).float()
+        if x.dim() != 4 or x.shape[1] != source:
+            raise UsageError(f"{args.input}'s images have shape {tuple(x.shape)}; {args.direction} expects (N, {source}, H, W) in [-1, 1]")
+        if x.shape[-2:] != (size, size):
+            from genlearn.data._common import resize
+
+            x = resize(x, size)
+        if args.out.suffix != ".npz":
+            raise UsageError(f"an .npz input is written as an .npz; --out must end in .npz, got {args.out}")
+        check_writable(args.out.parent, "the translations")
+        y = torch.cat([model.translate(x[i : i + SAMPLE_CHUNK], args.direction) for i in range(0, len(x), SAMPLE_CHUNK)])
+        save_samples(args.out, {"images": y.clamp(-1, 1)})
+        print(f"translated {len(x)} images {args.direction} into {args.out}")
+        return 0
+    check_writable(args.out.parent, "the translation")
+    _write_image(args.out, model.translate(_read_image(args.input, source, size)[None], args.direction)[0])
+    print(f"translated {args.input} {args.direction} into {args.out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (argparse's own usage errors exit 2 as well)."""
     from genlearn.data import DatasetUnavailableError, ImageFolderError
@@ -167,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = lambda message, *rest, **kw: print(f"genlearn: note: {message}", file=sys.stderr)
     try:
-        return train(args) if args.command == "train" else sample(args)
+        return {"train": train, "sample": sample, "translate": translate}[args.command](args)
     except (UsageError, DatasetUnavailableError, ImageFolderError, CheckpointError, FileNotFoundError, ModuleNotFoundError) as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"genlearn: {message}", file=sys.stderr)

@@ -90,7 +90,8 @@ def test_every_generative_model_is_round_tripped():
     from genlearn.models.registry import BUILDABLE
 
     assert set(BUILDABLE) == set(MODELS)  # every command-line model can be reloaded
-    assert set(MODELS) - {"gaussian", "classifier"} == set(GENERATIVE)
+    assert set(MODELS) - {"gaussian", "classifier", "cyclegan"} == set(GENERATIVE)
+    assert {m for m, e in BUILDABLE.items() if e.kind == "translation"} == {"cyclegan"}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,8 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     try:
         for model in MODELS:
-            assert main(["train", model, "--data", "digits", "--steps", "2", "--out", str(root / model), "--device", "cpu"]) == 0
+            data = "digits-typeset" if model == "cyclegan" else "digits"
+            assert main(["train", model, "--data", data, "--steps", "2", "--out", str(root / model), "--device", "cpu"]) == 0
     finally:
         os.environ["GENLEARN_PROFILE"] = old or "smoke"
     return root
@@ -183,3 +185,34 @@ def test_sample_seeds_give_disjoint_reproducible_sets(runs):
     assert torch.equal(draw_samples(model, n, 0)["images"], a)
     cgan = draw_samples(genlearn.load(runs / "cgan"), 12, 0)
     assert cgan["labels"].tolist() == [i % 10 for i in range(12)]
+
+
+def test_translate_round_trip_for_npz_image_files_and_folders(runs, tmp_path, capsys):
+    from PIL import Image
+
+    from genlearn.data import get_unpaired
+
+    x_a, _, x_b, _ = get_unpaired("digits-typeset", "test", 16)
+    np.savez(tmp_path / "a.npz", images=x_a[:5].numpy())
+    run = str(runs / "cyclegan")
+    assert main(["translate", run, "--direction", "AtoB", "--input", str(tmp_path / "a.npz"), "--out", str(tmp_path / "b.npz")]) == 0
+    out = np.load(tmp_path / "b.npz")["images"]
+    assert out.shape == (5, 1, 16, 16) and out.min() >= -1 and out.max() <= 1
+    np.savez(tmp_path / "big.npz", images=np.zeros((2, 1, 32, 32), np.float32))  # another size: resized as training data was
+    assert main(["translate", run, "--input", str(tmp_path / "big.npz"), "--out", str(tmp_path / "big-out.npz")]) == 0
+    assert np.load(tmp_path / "big-out.npz")["images"].shape == (2, 1, 16, 16)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(folder / "red.png")
+    Image.new("L", (12, 12), 90).save(folder / "grey.jpg")
+    assert main(["translate", run, "--direction", "BtoA", "--input", str(folder), "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grey.png", "red.png"]
+    with Image.open(tmp_path / "out" / "red.png") as im:
+        assert im.size == (16, 16) and im.mode == "L"
+    assert main(["translate", run, "--input", str(folder / "red.png"), "--out", str(tmp_path / "one.png")]) == 0
+    capsys.readouterr()
+    np.savez(tmp_path / "rgb.npz", images=np.zeros((2, 3, 16, 16), np.float32))
+    assert main(["translate", run, "--input", str(tmp_path / "rgb.npz"), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "expects (N, 1, H, W)" in capsys.readouterr().err
+    assert main(["translate", str(runs / "dcgan"), "--input", str(folder), "--out", str(tmp_path / "y")]) == 2
+    assert "not an image-to-image model" in capsys.readouterr().err

@@ -20,6 +20,7 @@ class Buildable(NamedTuple):
     cls: str
     config_cls: str | None  # None: the class takes the model_config's items as keyword arguments
     weights: tuple[str, ...]
+    kind: str = "generative"  # "generative": sample(n, ...); "translation": translate(x, direction); "classifier"
 
 
 BUILDABLE: dict[str, Buildable] = {
@@ -31,7 +32,8 @@ BUILDABLE: dict[str, Buildable] = {
     "vae": Buildable("genlearn.models.vae", "VAE", "VAEConfig", ("vae",)),
     "cvae": Buildable("genlearn.models.vae", "VAE", "VAEConfig", ("vae",)),
     "gaussian": Buildable("genlearn.models.gaussian", "PixelGaussian", None, ("gaussian",)),
-    "classifier": Buildable("genlearn.models.classifier", "DigitsClassifier", "ClassifierConfig", ("classifier",)),
+    "classifier": Buildable("genlearn.models.classifier", "DigitsClassifier", "ClassifierConfig", ("classifier",), "classifier"),
+    "cyclegan": Buildable("genlearn.models.cyclegan", "CycleGAN", "CycleGANConfig", ("G",), "translation"),
 }
 
 

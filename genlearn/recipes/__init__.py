@@ -30,6 +30,7 @@ MODELS: dict[str, str] = {
     "wgan-gp": "genlearn.recipes.wgan",
     "vae": "genlearn.recipes.vae",
     "cvae": "genlearn.recipes.vae",
+    "cyclegan": "genlearn.recipes.cyclegan",
 }
 
 
@@ -44,9 +45,9 @@ def recipe(name: str) -> ModuleType:
     return importlib.import_module(MODELS[name])
 
 
-def default_budget() -> float | None:
-    """Seconds of training when neither --steps nor --minutes is given: 5 minutes in the cpu profile."""
-    return pick(smoke=None, cpu=300.0, gpu=None)
+def default_budget(cpu_minutes: float = 5.0) -> float | None:
+    """Seconds of training when neither --steps nor --minutes is given: 5 minutes in the cpu profile (a recipe may say otherwise)."""
+    return pick(smoke=None, cpu=60.0 * cpu_minutes, gpu=None)
 
 
 def previous_run(checkpoint: Path, run: Mapping[str, Any]) -> dict | None:
@@ -81,7 +82,7 @@ def plan_steps(trainer: Callable[..., Any], max_steps: int, budget_s: float, tri
     return max(1, min(max_steps, int(0.9 * budget_s / per_step))), per_step  # 10% left for start-up and saving
 
 
-def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, default_steps: int) -> Path:
+def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, default_steps: int, cpu_minutes: float = 5.0) -> Path:
     """What every iterative recipe does: choose the steps and budget, resume or start, train, report, save.
 
     Args:
@@ -90,6 +91,7 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
             called once more, briefly, to time a step when the steps are planned from the budget.
         run: the run's description (:func:`genlearn.train.checkpoint.run_info`).
         default_steps: the profile's step count.
+        cpu_minutes: the default budget in the cpu profile.
 
     Steps: ``--steps`` if given; else those of the run being resumed; else the profile's, cut to
     what fits the budget on this machine. Budget: ``--minutes`` if given; else 5 minutes in the cpu
@@ -99,7 +101,7 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     folder = Path(args.out)
     checkpoint = folder / "checkpoint.pt"
     previous = previous_run(checkpoint, run)
-    budget = args.minutes * 60 if args.minutes is not None else (default_budget() if args.steps is None else None)
+    budget = args.minutes * 60 if args.minutes is not None else (default_budget(cpu_minutes) if args.steps is None else None)
     if args.steps is not None:
         steps = args.steps
     elif previous is not None and "steps" in previous.get("train_config", {}):
