@@ -40,7 +40,7 @@ def trained_run(tmp_path, monkeypatch):
 CASES = [
     "unknown model", "unknown dataset", "dataset needs the network", "not a folder", "folder without images", "unknown device",
     "missing checkpoint", "corrupt checkpoint", "--n 0", "unwritable --out", "negative --steps", "zero --minutes",
-    "a corrupt checkpoint in the run folder",
+    "a corrupt checkpoint in the run folder", "classifier on another dataset",
 ]
 
 
@@ -66,6 +66,7 @@ def user_errors(tmp_path):
         "negative --steps": (["train", "gaussian", "--steps", "-3"], "--steps must be >= 0"),
         "zero --minutes": (["train", "dcgan", "--minutes", "0"], "--minutes must be > 0"),
         "a corrupt checkpoint in the run folder": (["train", "vae", "--out", str(corrupt)], "truncated or corrupt"),
+        "classifier on another dataset": (["train", "classifier", "--data", "faces"], "'digits' (the digits metric) or 'digit-domains'"),
     }
 
 

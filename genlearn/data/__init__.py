@@ -24,11 +24,12 @@ from .images import RandomCropDataset, list_photos, list_textures, load_faces, l
 from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
 from .registry import DATASETS, OFFLINE_DATASETS, check_dataset, get_dataset, is_folder_name
 from .toy import MIXTURES, mixture_modes, mode_coverage, toy_mixture
-from .unpaired import UNPAIRED_DATASETS, get_unpaired
+from .unpaired import DIGIT_DOMAINS, UNPAIRED_DATASETS, digit_domains, get_unpaired
 
 __all__ = [
     "CYCLEGAN_DATASETS",
     "DATASETS",
+    "DIGIT_DOMAINS",
     "MIXTURES",
     "OFFLINE_DATASETS",
     "PIX2PIX_DATASETS",
@@ -44,6 +45,7 @@ __all__ = [
     "download_cyclegan",
     "download_pix2pix",
     "check_dataset",
+    "digit_domains",
     "get_dataset",
     "get_unpaired",
     "is_folder_name",

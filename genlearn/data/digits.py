@@ -105,7 +105,7 @@ def _font(name: str, pixels: int):
     return ImageFont.truetype(str(package_file("matplotlib", "mpl-data", "fonts", "ttf", name)), pixels)
 
 
-def typeset_digits(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def typeset_digits(n: int, size: int = 32, seed: int = 0, framing: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
     """Digits 0-9 typeset in the fonts bundled with matplotlib, with random jitter.
 
     Each image picks a font from :data:`TYPESET_FONTS`, a stroke weight and a rotation (+-15
@@ -115,10 +115,17 @@ def typeset_digits(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor,
     are balanced (``n // 10`` or one more each) and shuffled. Digits are drawn at a higher
     resolution and reduced with a box filter, so edges are antialiased like scanned digits.
 
+    ``framing="optdigits"`` frames them like scikit-learn's digits instead (UCI optdigits normalizes
+    each bitmap to its box): the ink's bounding box fills the image's height (or its width, if
+    wider), centred without a shift. Beside :func:`load_digits` upsampled to the same size, the two
+    differ in stroke style and sharpness, not in framing: a change an unpaired translation (chapter 7)
+    can learn, where a change of framing is a geometric one.
+
     Args:
         n: number of images.
         size: side in pixels.
         seed: seed of the jitter.
+        framing: "mnist" (50-75% of the image, shifted) or "optdigits" (fills the frame).
 
     Returns:
         x: float32 ``(n, 1, size, size)`` in [-1, 1], white digit on black.
@@ -129,6 +136,9 @@ def typeset_digits(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor,
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
     size = check_size(size)
+    if framing not in ("mnist", "optdigits"):
+        raise ValueError(f"framing must be 'mnist' or 'optdigits', got {framing!r}")
+    optdigits = framing == "optdigits"
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % 10)
     big = max(64, 2 * size)  # drawing canvas; reduced to size x size at the end
@@ -146,6 +156,8 @@ def typeset_digits(n: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor,
         canvas = canvas.rotate(angle, resample=Image.Resampling.BILINEAR)
         # like MNIST: fit the ink's bounding box to a fixed size, then centre it (plus the jitter)
         glyph = canvas.crop(canvas.getbbox())
+        if optdigits:  # fill the frame, centred
+            scale, shift = 1.0, np.zeros(2)
         factor = scale * big / max(glyph.size)
         new_size = (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor)))
         glyph = glyph.resize(new_size, Image.Resampling.BILINEAR)

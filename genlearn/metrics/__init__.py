@@ -1,4 +1,5 @@
-"""Sample-quality metrics: Fréchet and kernel distances, and the digits metrics built on genlearn's classifier."""
+"""Sample-quality metrics: Fréchet and kernel distances, the digits metrics built on genlearn's classifier
+(:mod:`genlearn.metrics.digits`) and the translation scores of chapter 7 (:mod:`genlearn.metrics.translation`)."""
 
 from genlearn.metrics.frechet import feature_stats, frechet_distance, frechet_distance_from_stats, kernel_distance
 

@@ -26,16 +26,20 @@ def train_digits_classifier(
     seed: int = 0,
     progress: bool = True,
     callbacks: Sequence[Every] = (),
+    data: tuple[torch.Tensor, torch.Tensor] | None = None,
+    desc: str = "digits classifier",
 ) -> Trained:
     """Train :class:`DigitsClassifier` on the digits train split with small random shifts.
 
     Deterministic for a seed and a thread count on CPU (the shipped weights came from one such run).
-    Returns :class:`~genlearn.train.Trained` ``(model, history)``; the model is in eval mode.
+    ``data=(x, y)`` trains on other labelled digits instead, e.g. every domain of the translation
+    chapters (:func:`genlearn.data.digit_domains`). Returns :class:`~genlearn.train.Trained`
+    ``(model, history)``; the model is in eval mode.
     """
     from genlearn.data import load_digits
 
     torch.manual_seed(seed)
-    x, y = load_digits("train", size=config.image_size)
+    x, y = load_digits("train", size=config.image_size) if data is None else data  # (N, 1, S, S), (N,)
     model = DigitsClassifier(config)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
@@ -59,7 +63,7 @@ def train_digits_classifier(
         modules={"classifier": model},
         optimizers={"opt": opt},
         callbacks=callbacks,
-        desc="digits classifier",
+        desc=desc,
         progress=progress,
     )
     return Trained(model.eval(), history)

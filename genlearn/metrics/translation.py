@@ -1,0 +1,84 @@
+"""Scores of an unpaired translation on the offline digit pairs, read through one fixed classifier.
+
+A translation should change a digit's style and keep its identity. Labels exist in both domains of
+the offline pairs (:func:`genlearn.data.get_unpaired`); training never sees them, evaluation does:
+
+* :func:`translation_classifier` -- a :class:`~genlearn.models.classifier.DigitsClassifier` trained
+  once on every labelled digit domain (:func:`genlearn.data.digit_domains`), shipped with genlearn as
+  ``translation_classifier.pt`` (SHA-256 checked), like the digits metric's classifier.
+* :func:`label_preservation` -- the share of translated images it assigns the source image's label.
+* :func:`cycle_error` -- mean absolute reconstruction error ``|F(G(x)) - x|`` in [-1, 1] units.
+* :func:`domain_fd` -- Fréchet distance in its feature space to a target domain's images, as mean
+  +- sd over disjoint folds, beside :func:`domain_fd_floor` (held-out real images, same folds).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from genlearn.metrics.digits import classify_digits, digits_features, load_classifier
+from genlearn.metrics.frechet import frechet_distance
+from genlearn.models.classifier import DigitsClassifier
+
+WEIGHTS = Path(__file__).with_name("translation_classifier.pt")
+# SHA-256 of the shipped weights: the definition of the translation scores.
+WEIGHTS_SHA256 = "1c5a0f4087067e4b9c99d832485788efa3057defc0a5fe231bdbd71c6dfe5b33"
+FOLDS = 3
+
+_MEMO: dict[str, DigitsClassifier] = {}
+
+
+def translation_classifier() -> DigitsClassifier:
+    """The classifier behind the translation scores (the shipped weights, loaded once per process)."""
+    if "translation" not in _MEMO:
+        _MEMO["translation"] = load_classifier(WEIGHTS, WEIGHTS_SHA256)
+    return _MEMO["translation"]
+
+
+def label_preservation(x_translated: torch.Tensor, labels: torch.Tensor, classifier: DigitsClassifier | None = None) -> dict:
+    """Share of translated digits (N, 1, H, W) classified as their source's ``labels`` (N,).
+
+    Returns ``{"kept", "se", "n"}``: the share, its binomial standard error ``sqrt(p (1 - p) / n)``, and n.
+    """
+    if labels.shape != (x_translated.shape[0],):
+        raise ValueError(f"labels must have shape ({x_translated.shape[0]},), got {tuple(labels.shape)}")
+    pred = classify_digits(x_translated, classifier or translation_classifier())
+    p = float((pred == labels.cpu()).float().mean())
+    n = int(labels.shape[0])
+    return {"kept": p, "se": (p * (1 - p) / max(n, 1)) ** 0.5, "n": n}
+
+
+@torch.no_grad()
+def cycle_error(model, x: torch.Tensor, direction: str = "AtoB") -> float:
+    """Mean ``|F(G(x)) - x|`` over pixels: ``direction`` "AtoB" maps A -> B -> A, "BtoA" maps B -> A -> B."""
+    back = {"AtoB": "BtoA", "BtoA": "AtoB"}
+    if direction not in back:
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+    return float((model.translate(model.translate(x, direction), back[direction]) - x).abs().mean())
+
+
+def _fold_fd(x: torch.Tensor, reference: torch.Tensor, classifier: DigitsClassifier, folds: int) -> dict:
+    ref = digits_features(reference, classifier)
+    feats = digits_features(x, classifier)
+    values = torch.tensor([frechet_distance(f, ref) for f in feats.chunk(folds)])
+    return {"mean": float(values.mean()), "sd": float(values.std()), "n": int(len(feats) // folds)}
+
+
+def domain_fd(x: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, classifier: DigitsClassifier | None = None) -> dict:
+    """Fréchet distance of ``x`` (N, 1, H, W) to ``reference`` images, mean and sd over ``folds`` disjoint folds of ``x``.
+
+    FD depends on N: compare it with :func:`domain_fd_floor` at the same N and folds.
+    """
+    if x.shape[0] < 2 * folds:
+        raise ValueError(f"domain_fd needs at least {2 * folds} images for {folds} folds, got {x.shape[0]}")
+    return _fold_fd(x, reference, classifier or translation_classifier(), folds)
+
+
+def domain_fd_floor(x_heldout: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, classifier: DigitsClassifier | None = None) -> dict:
+    """Real-vs-real floor: held-out real images of the target domain against its reference, same folds."""
+    return domain_fd(x_heldout, reference, folds=folds, classifier=classifier)
+
+
+__all__ = ["FOLDS", "WEIGHTS", "WEIGHTS_SHA256", "cycle_error", "domain_fd", "domain_fd_floor", "label_preservation", "translation_classifier"]
