@@ -1,0 +1,160 @@
+"""The networks of pix2pix (Isola et al. 2017): a U-Net generator and a conditional PatchGAN.
+
+* :class:`UnetGenerator` -- an encoder-decoder whose ``i``-th decoder layer also receives the
+  ``i``-th-from-last encoder layer's output (skip connections), so low-level structure such as edges
+  can go straight from input to output (Sec. 3.2.1, Appendix 6.1.1). ``depth`` stride-2 4x4
+  convolutions halve the side down to 1 pixel at 256x256 (depth 8); dropout 0.5 in the first
+  three decoder layers is the noise source, kept on at test time (Sec. 3.1).
+* :class:`ConditionalPatchDiscriminator` -- the PatchGAN of chapter 7 fed the input and the output
+  stacked along channels, so it judges whether ``y`` is a plausible translation *of* ``x``.
+
+:meth:`Pix2PixConfig.reference` is the paper's 256x256 U-Net with 64 base filters (54,413,955
+parameters for RGB to RGB; the authors' code prints 54.414 M) and the 70x70 PatchGAN, which sees
+6 channels (input and output): 2,767,809 parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from genlearn.checks import check_images
+from genlearn.models.cyclegan import PatchDiscriminator
+
+
+@dataclass(frozen=True)
+class Pix2PixConfig:
+    """Sizes of a pix2pix generator and discriminator.
+
+    Args:
+        in_channels, out_channels: channels of the input (A) and output (B) images.
+        image_size: side of the square training crops (a multiple of ``2 ** depth``).
+        g_width: ``ngf``, filters of G's first layer; depth: G's stride-2 layers (8 at 256x256).
+        dropout: dropout rate in the first three decoder layers (0.5; 0 = a deterministic G).
+        d_width: ``ndf``; d_layers: D's stride-2 layers (3: 70x70 patches).
+    """
+
+    in_channels: int = 3
+    out_channels: int = 3
+    image_size: int = 256
+    g_width: int = 64
+    depth: int = 8
+    dropout: float = 0.5
+    d_width: int = 64
+    d_layers: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("in_channels", "out_channels", "g_width", "d_width", "d_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.depth < 2:
+            raise ValueError(f"depth must be >= 2, got {self.depth}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.image_size % 2**self.depth:
+            raise ValueError(f"image_size must be a multiple of 2 ** depth = {2 ** self.depth} (G halves it {self.depth} times), got {self.image_size}")
+
+    @classmethod
+    def reference(cls) -> "Pix2PixConfig":
+        """Isola et al. 2017 at 256x256: U-Net of depth 8 with 64 base filters, 70x70 PatchGAN."""
+        return cls()
+
+    @classmethod
+    def tiny(cls, image_size: int = 16, channels: int = 3) -> "Pix2PixConfig":
+        return cls(in_channels=channels, out_channels=channels, image_size=image_size, g_width=4, depth=3, d_width=4, d_layers=1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Pix2PixConfig":
+        return cls(**d)
+
+
+def _widths(width: int, depth: int) -> list[int]:
+    """Encoder widths C64-C128-C256-C512-C512-...: doubling up to 8x the base, then flat."""
+    return [width * min(2**i, 8) for i in range(depth)]
+
+
+class UnetGenerator(nn.Module):
+    """``(N, in_channels, S, S) -> (N, out_channels, S, S)`` in [-1, 1], S a multiple of ``2 ** depth``.
+
+    Encoder: ``depth`` 4x4 stride-2 convolutions (batch norm after all but the first and the last,
+    LeakyReLU 0.2 before each but the first). Decoder: ``depth`` 4x4 stride-2 transposed convolutions,
+    each (but the last) followed by batch norm and, for the first three, dropout; each takes the
+    previous decoder output concatenated with the mirrored encoder output (ReLU first). The last
+    one maps to ``out_channels`` and tanh. For depth 8 this is the authors' ``unet_256`` layer for
+    layer, with one difference: dropout sits in the first three decoder layers, as the paper's
+    Appendix 6.1.1 writes (CD512-CD1024-CD1024), where the authors' code puts it in the second to
+    fourth. Neither the paper nor the code normalizes the 1x1 bottleneck (batch norm over one pixel
+    of one image would zero it).
+    """
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5):
+        super().__init__()
+        self.in_channels, self.out_channels, self.depth = in_channels, out_channels, depth
+        w = _widths(width, depth)  # encoder output widths, e.g. 64 128 256 512 512 512 512 512
+        self.down = nn.ModuleList()
+        for i in range(depth):
+            cin = in_channels if i == 0 else w[i - 1]
+            layers: list[nn.Module] = [] if i == 0 else [nn.LeakyReLU(0.2, True)]
+            layers.append(nn.Conv2d(cin, w[i], 4, stride=2, padding=1, bias=False))  # side / 2
+            if 0 < i < depth - 1:  # no norm on the input layer and at the 1x1 bottleneck
+                layers.append(nn.BatchNorm2d(w[i]))
+            self.down.append(nn.Sequential(*layers))
+        self.up = nn.ModuleList()
+        for j in range(depth):  # j = 0 is the innermost decoder layer
+            i = depth - 1 - j  # the encoder level it mirrors
+            cin = w[i] if j == 0 else 2 * w[i]  # the innermost one has no skip to concatenate
+            last = i == 0
+            cout = out_channels if last else w[i - 1]
+            layers = [nn.ReLU(True), nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=last)]  # side * 2
+            if last:
+                layers.append(nn.Tanh())
+            else:
+                layers.append(nn.BatchNorm2d(cout))
+                if j < 3 and dropout > 0:  # the paper's CD512-CD1024-CD1024: the first three decoder layers
+                    layers.append(nn.Dropout(dropout))
+            self.up.append(nn.Sequential(*layers))
+
+    def forward(self, x: torch.Tensor, *, bottleneck_scale: float = 1.0) -> torch.Tensor:
+        """x (N, in_channels, S, S) -> (N, out_channels, S, S).
+
+        ``bottleneck_scale=0`` zeroes the innermost code: what still reaches the output came
+        through the skips (chapter 8 shows it).
+        """
+        check_images(x, name="the U-Net's input", channels=self.in_channels, value_range=None)
+        side = 2**self.depth
+        if x.shape[-1] % side or x.shape[-2] % side:
+            raise ValueError(f"the U-Net halves its input {self.depth} times: height and width must be multiples of {side}, got {tuple(x.shape[-2:])}")
+        skips = []
+        h = x
+        for layer in self.down:
+            h = layer(h)
+            skips.append(h)  # (N, w_i, S / 2^(i+1), S / 2^(i+1))
+        h = self.up[0](skips[-1] * bottleneck_scale)
+        for j in range(1, self.depth):
+            h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1))  # decoder output and the mirrored encoder output
+        return h
+
+
+class ConditionalPatchDiscriminator(nn.Module):
+    """``D(x, y)``: patch logits ``(N, 1, H', W')`` for an input ``x`` and an output ``y`` of the same size."""
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, n_layers: int = 3):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.patch = PatchDiscriminator(in_channels + out_channels, width, n_layers)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """x (N, in_channels, H, W), y (N, out_channels, H, W) -> logits (N, 1, H', W')."""
+        check_images(x, name="the discriminator's input image", channels=self.in_channels, value_range=None)
+        check_images(y, name="the discriminator's output image", channels=self.out_channels, value_range=None)
+        if x.shape[0] != y.shape[0] or x.shape[-2:] != y.shape[-2:]:
+            raise ValueError(f"the conditional discriminator needs an input and an output of the same batch and size, got {tuple(x.shape)} and {tuple(y.shape)}")
+        return self.patch(torch.cat([x, y], dim=1))  # judged together: is y a translation of x?
+
+
+__all__ = ["ConditionalPatchDiscriminator", "Pix2PixConfig", "UnetGenerator"]

@@ -1,0 +1,91 @@
+"""pix2pix's networks: the U-Net (reference count, shapes, skips, dropout) and the conditional PatchGAN."""
+
+import pytest
+import torch
+from torch import nn
+
+from genlearn.models.cyclegan import receptive_field
+from genlearn.models.layers import count_parameters
+from genlearn.models.pix2pix import ConditionalPatchDiscriminator, Pix2PixConfig, UnetGenerator
+
+
+def conv(cin, cout, k=4, bias=True):
+    return k * k * cin * cout + (cout if bias else 0)
+
+
+def bn(c):
+    return 2 * c
+
+
+def unet_count(cin=3, cout=3, ngf=64):
+    """Isola et al. 2017, Appendix 6.1.1, counted layer by layer: encoder C64-C128-C256-C512 x 5 (4x4 convolutions
+    without bias, batch norm except on the first and the 1x1 bottleneck), decoder mirrored with skip concatenation."""
+    enc = [ngf, 2 * ngf, 4 * ngf] + [8 * ngf] * 5  # 64 128 256 512 512 512 512 512
+    g = conv(cin, enc[0], bias=False)
+    g += sum(conv(enc[i - 1], enc[i], bias=False) + bn(enc[i]) for i in range(1, 7))
+    g += conv(enc[6], enc[7], bias=False)  # the bottleneck: no norm
+    g += conv(enc[7], enc[6], bias=False) + bn(enc[6])  # innermost decoder layer: no skip yet
+    g += sum(conv(2 * enc[i], enc[i - 1], bias=False) + bn(enc[i - 1]) for i in range(6, 0, -1))
+    g += conv(2 * enc[0], cout)  # to the output, with bias, then tanh
+    return g
+
+
+def test_reference_unet_and_discriminator_counts_match_an_independent_count():
+    ref = Pix2PixConfig.reference()
+    G = UnetGenerator(ref.in_channels, ref.out_channels, ref.g_width, ref.depth, ref.dropout)
+    assert count_parameters(G) == unet_count() == 54_413_955  # the authors' code prints 54.414 M
+    D = ConditionalPatchDiscriminator(3, 3, 64, 3)
+    d = conv(6, 64) + conv(64, 128) + conv(128, 256) + conv(256, 512) + conv(512, 1)  # instance norm without affine parameters
+    assert count_parameters(D) == d == 2_767_809
+    assert receptive_field(D) == 70
+
+
+@pytest.mark.parametrize("depth, size, cin, cout", [(2, 8, 1, 1), (3, 16, 3, 3), (4, 32, 3, 1), (5, 64, 1, 3)])
+def test_unet_shapes_for_several_depths(depth, size, cin, cout):
+    G = UnetGenerator(cin, cout, width=4, depth=depth).eval()
+    y = G(torch.randn(2, cin, size, size))
+    assert y.shape == (2, cout, size, size) and y.abs().max() <= 1
+    assert G(torch.randn(1, cin, 2 * size, size)).shape == (1, cout, 2 * size, size)  # any multiple of 2^depth
+
+
+def test_skips_carry_an_input_pattern_past_a_zeroed_bottleneck():
+    torch.manual_seed(0)
+    G = UnetGenerator(1, 1, width=8, depth=4, dropout=0.0).eval()
+    x0 = torch.zeros(1, 1, 32, 32)
+    x1 = x0.clone()
+    x1[..., 8:12, 20:24] = 1.0  # a small square
+    d0, d1 = G(x0, bottleneck_scale=0.0), G(x1, bottleneck_scale=0.0)
+    change = (d1 - d0).abs()[0, 0]  # (32, 32)
+    assert change.max() > 1e-3  # the pattern reaches the output through the skips alone
+    assert change[4:16, 16:28].mean() > 3 * change.mean()  # and where it was
+
+
+def test_dropout_sits_in_the_first_three_decoder_layers_and_is_the_noise_source():
+    G = UnetGenerator(3, 3, width=4, depth=6, dropout=0.5)
+    has_dropout = [any(isinstance(m, nn.Dropout) for m in layer.modules()) for layer in G.up]
+    assert has_dropout == [True, True, True, False, False, False]
+    x = torch.randn(2, 3, 64, 64)
+    G.train()
+    assert not torch.equal(G(x), G(x))  # training mode: each pass draws new dropout masks
+    G.eval()
+    assert torch.equal(G(x), G(x))
+    assert not any(isinstance(m, nn.Dropout) for m in UnetGenerator(3, 3, 4, 6, dropout=0.0).modules())
+
+
+def test_bad_inputs_raise_clear_errors():
+    G = UnetGenerator(3, 3, width=4, depth=3)
+    with pytest.raises(ValueError, match="multiples of 8"):
+        G(torch.zeros(1, 3, 12, 16))
+    with pytest.raises(ValueError, match="channel"):
+        G(torch.zeros(1, 1, 16, 16))
+    D = ConditionalPatchDiscriminator(3, 1, width=4, n_layers=1)
+    with pytest.raises(ValueError, match="same batch and size"):
+        D(torch.zeros(1, 3, 16, 16), torch.zeros(1, 1, 32, 32))
+    with pytest.raises(ValueError, match="channel"):
+        D(torch.zeros(1, 3, 16, 16), torch.zeros(1, 3, 16, 16))
+    assert D(torch.zeros(2, 3, 16, 16), torch.zeros(2, 1, 16, 16)).shape == (2, 1, 6, 6)
+    with pytest.raises(ValueError, match="multiple of 2 \\*\\* depth"):
+        Pix2PixConfig(image_size=100)
+    with pytest.raises(ValueError, match="dropout"):
+        Pix2PixConfig(dropout=1.0)
+    assert Pix2PixConfig.from_dict(Pix2PixConfig.tiny().to_dict()) == Pix2PixConfig.tiny()
