@@ -1,0 +1,88 @@
+"""Full-reference image metrics for paired translation (chapter 8): PSNR, SSIM and a sharpness ratio.
+
+All take batches ``(N, C, H, W)`` with values in [-1, 1] (genlearn's image range, so the data
+range is 2) and return one float per image, ``(N,)``; average them yourself, or pass them to a
+table with their spread.
+
+* :func:`psnr` -- peak signal-to-noise ratio, ``10 log10(R^2 / MSE)`` in dB (higher is closer).
+* :func:`ssim` -- structural similarity (Wang et al. 2004, Eq. 13) with an 11x11 Gaussian window of
+  sigma 1.5, K1 = 0.01, K2 = 0.03, averaged over every pixel and channel with the image
+  reflect-padded at the borders: torchmetrics' convention, so the two agree. (Wang et al.'s MATLAB
+  code averages only the windows that fit inside the image; on small crops that differs by ~0.01.)
+* :func:`sharpness_ratio` -- high-frequency energy of an output relative to its target's: the mean
+  squared response to a 3x3 Laplacian. 1 means as much fine detail as the target, below 1 blurrier
+  (the failure of an L1-only model), above 1 noisier or over-sharpened.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+DATA_RANGE = 2.0  # images in [-1, 1]
+
+
+def _check_pair(x: torch.Tensor, y: torch.Tensor, what: str) -> None:
+    if x.ndim != 4 or x.shape != y.shape:
+        raise ValueError(f"{what} compares two batches of the same shape (N, C, H, W), got {tuple(x.shape)} and {tuple(y.shape)}")
+
+
+def psnr(x: torch.Tensor, target: torch.Tensor, data_range: float = DATA_RANGE) -> torch.Tensor:
+    """Per-image PSNR in dB: ``10 log10(data_range^2 / mean((x - target)^2))``; inf for identical images."""
+    _check_pair(x, target, "psnr")
+    mse = (x.double() - target.double()).pow(2).flatten(1).mean(1)  # (N,)
+    return (10 * torch.log10(data_range**2 / mse)).float()
+
+
+def _gaussian_window(size: int, sigma: float, channels: int, dtype) -> torch.Tensor:
+    r = torch.arange(size, dtype=dtype) - (size - 1) / 2
+    g = torch.exp(-(r**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :]).expand(channels, 1, size, size).contiguous()  # (C, 1, k, k), one per channel
+
+
+def ssim(x: torch.Tensor, target: torch.Tensor, data_range: float = DATA_RANGE, window: int = 11, sigma: float = 1.5,
+         k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:  # fmt: skip
+    """Per-image SSIM (Wang et al. 2004): the mean over windows of
+
+        ((2 mu_x mu_y + C1)(2 sigma_xy + C2)) / ((mu_x^2 + mu_y^2 + C1)(sigma_x^2 + sigma_y^2 + C2)),
+
+    with ``C1 = (k1 R)^2``, ``C2 = (k2 R)^2`` and local statistics under a Gaussian window, at every
+    pixel of the reflect-padded image (as torchmetrics computes it).
+    """
+    _check_pair(x, target, "ssim")
+    if min(x.shape[-2:]) < window:
+        raise ValueError(f"ssim needs images of at least {window}x{window} pixels (its window), got {tuple(x.shape[-2:])}")
+    pad = window // 2
+    a = F.pad(x.double(), (pad, pad, pad, pad), mode="reflect")  # (N, C, H + 2 pad, W + 2 pad)
+    b = F.pad(target.double(), (pad, pad, pad, pad), mode="reflect")
+    c = a.shape[1]
+    w = _gaussian_window(window, sigma, c, a.dtype)
+    blur = lambda t: F.conv2d(t, w, groups=c)  # noqa: E731  (N, C, H, W): one window per pixel
+    mu_a, mu_b = blur(a), blur(b)
+    var_a, var_b = (blur(a * a) - mu_a**2).clamp_min(0), (blur(b * b) - mu_b**2).clamp_min(0)  # >= 0 up to rounding
+    cov = blur(a * b) - mu_a * mu_b
+    c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return s.flatten(1).mean(1).float()  # (N,)
+
+
+_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def high_frequency_energy(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared 3x3 Laplacian response per image (valid positions, all channels): (N, C, H, W) -> (N,)."""
+    if x.ndim != 4:
+        raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
+    c = x.shape[1]
+    k = _LAPLACIAN.to(x.device, torch.float64).expand(c, 1, 3, 3)
+    return F.conv2d(x.double(), k, groups=c).pow(2).flatten(1).mean(1).float()
+
+
+def sharpness_ratio(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image high-frequency energy of ``x`` over that of ``target``: < 1 blurrier, 1 alike, > 1 noisier."""
+    _check_pair(x, target, "sharpness_ratio")
+    return high_frequency_energy(x) / high_frequency_energy(target).clamp_min(1e-12)
+
+
+__all__ = ["DATA_RANGE", "high_frequency_energy", "psnr", "sharpness_ratio", "ssim"]
