@@ -4,6 +4,7 @@
 * :mod:`genlearn.losses.penalties` -- gradient penalties of D / the critic (R1, WGAN-GP).
 * :mod:`genlearn.losses.elbo` -- the VAE's ELBO, its terms and the importance-weighted bound.
 * :mod:`genlearn.losses.reconstruction` -- L1 losses of image translation (CycleGAN's cycle and identity).
+* :mod:`genlearn.losses.pix2pix` -- pix2pix's conditional GAN losses on patch logits and its lambda * L1.
 """
 
 from genlearn.losses.adversarial import (
@@ -32,11 +33,13 @@ from genlearn.losses.elbo import (
     reparameterize,
 )
 from genlearn.losses.penalties import gradient_penalty, r1_penalty
+from genlearn.losses.pix2pix import d_loss_patch_bce, g_loss_patch_bce, l1_reconstruction_loss
 from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss
 
 __all__ = [
     "D_LOSSES", "G_LOSSES", "LOG_2PI", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
-    "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "elbo", "g_loss_hinge", "g_loss_lsgan",
-    "g_loss_minimax", "g_loss_nonsaturating", "g_loss_wasserstein", "gaussian_log_likelihood", "gradient_penalty",
-    "identity_loss", "iw_log_likelihood", "kl_divergence", "log_normal", "r1_penalty", "reparameterize",
+    "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "d_loss_patch_bce", "elbo", "g_loss_hinge",
+    "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_patch_bce", "g_loss_wasserstein",
+    "gaussian_log_likelihood", "gradient_penalty", "identity_loss", "iw_log_likelihood", "kl_divergence",
+    "l1_reconstruction_loss", "log_normal", "r1_penalty", "reparameterize",
 ]
