@@ -25,11 +25,14 @@ from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
 from .registry import DATASETS, OFFLINE_DATASETS, check_dataset, get_dataset, is_folder_name
 from .toy import MIXTURES, mixture_modes, mode_coverage, toy_mixture
 from .unpaired import DIGIT_DOMAINS, UNPAIRED_DATASETS, digit_domains, get_unpaired
+from .watermarks import MARK_SETS, MARK_STYLES, watermark_pairs
 
 __all__ = [
     "CYCLEGAN_DATASETS",
     "DATASETS",
     "DIGIT_DOMAINS",
+    "MARK_SETS",
+    "MARK_STYLES",
     "MIXTURES",
     "OFFLINE_DATASETS",
     "PIX2PIX_DATASETS",
@@ -62,4 +65,5 @@ __all__ = [
     "mode_coverage",
     "toy_mixture",
     "typeset_digits",
+    "watermark_pairs",
 ]

@@ -43,9 +43,24 @@ _TEXTURE_FILES: dict[str, tuple[str, str, str]] = {
 FACES_PER_SIDE = 25
 
 
-def list_photos() -> tuple[str, ...]:
-    """Names accepted by :func:`load_photo` (all load offline)."""
-    return tuple(sorted(_PHOTO_FILES))
+# Held-out photos for the paired-translation chapter (no photo is in both splits): four RGB photos of
+# different kinds (a portrait, food, a plant, a machine); the other ten train.
+TEST_PHOTOS = ("astronaut", "coffee", "flower", "motorcycle")
+PHOTO_SPLITS = ("train", "test", "all")
+
+
+def list_photos(split: str = "all") -> tuple[str, ...]:
+    """Names accepted by :func:`load_photo` (all load offline), sorted.
+
+    Args:
+        split: "all" (14 photos), "test" (:data:`TEST_PHOTOS`, 4) or "train" (the other 10), so a
+            model trained on crops of the train photos is scored on photos it never saw.
+    """
+    check_choice(split, PHOTO_SPLITS, "split")
+    names = sorted(_PHOTO_FILES)
+    if split == "all":
+        return tuple(names)
+    return tuple(n for n in names if (n in TEST_PHOTOS) == (split == "test"))
 
 
 def list_textures() -> tuple[str, ...]:

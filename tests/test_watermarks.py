@@ -1,0 +1,52 @@
+"""The photo split and the watermark-removal pairs of chapter 8: deterministic, disjoint, targets untouched."""
+
+import pytest
+import torch
+
+from genlearn import data
+
+
+def test_photo_splits_are_disjoint_and_cover_every_photo():
+    train, test = data.list_photos("train"), data.list_photos("test")
+    assert not set(train) & set(test) and sorted(train + test) == list(data.list_photos("all")) == list(data.list_photos())
+    assert test == ("astronaut", "coffee", "flower", "motorcycle") and len(train) == 10
+    with pytest.raises(ValueError, match="split"):
+        data.list_photos("val")
+
+
+def test_watermark_pairs_are_deterministic_and_leave_the_target_alone(monkeypatch):
+    x, y = data.watermark_pairs("train", n=16, size=32, seed=0)
+    assert x.shape == y.shape == (16, 3, 32, 32) and x.min() >= -1 and x.max() <= 1
+    x2, y2 = data.watermark_pairs("train", n=16, size=32, seed=0)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    x3, y3 = data.watermark_pairs("train", n=16, size=32, seed=1)
+    assert not torch.equal(y, y3)
+    xh, yh = data.watermark_pairs("train", n=16, size=32, seed=0, marks="held-out")
+    assert torch.equal(yh, y) and not torch.equal(xh, x)  # same crops, other marks: the target does not depend on the marks
+    changed = (x != y).flatten(1)  # (16, 3 * 32 * 32)
+    assert changed.any(1).all()  # every pair carries a mark
+    assert changed.float().mean() < 0.5  # and the rest of the crop is exactly the clean photo
+    loaded = []
+    real = data.watermarks.load_photo
+    monkeypatch.setattr(data.watermarks, "load_photo", lambda name, **k: loaded.append(name) or real(name, **k))
+    data.watermark_pairs("test", n=4, size=32)
+    assert tuple(loaded) == data.list_photos("test")  # test pairs come from the held-out photos only
+
+
+def test_held_out_marks_share_no_font_text_or_opacity_with_training():
+    tr, ho = data.MARK_STYLES["train"], data.MARK_STYLES["held-out"]
+    assert not set(tr["fonts"]) & set(ho["fonts"]) and not set(tr["texts"]) & set(ho["texts"])
+    assert tr["opacity"][1] <= ho["opacity"][0]
+
+
+def test_watermark_pairs_bad_input():
+    with pytest.raises(ValueError, match="split"):
+        data.watermark_pairs("all")
+    with pytest.raises(ValueError, match="marks"):
+        data.watermark_pairs(marks="unseen")
+    with pytest.raises(ValueError, match="positive int"):
+        data.watermark_pairs(n=0)
+
+
+def test_mark_sets_name_every_style():
+    assert data.MARK_SETS == tuple(data.MARK_STYLES)
