@@ -166,3 +166,16 @@ def test_pix2pix_fits_a_few_pairs_and_resumes_bit_identically(tmp_path, ctrl_c_a
         train_pix2pix(*tiny_p2p(), x, y[:4], steps=1, progress=False)
     with pytest.raises(ValueError, match="lambda_l1"):
         Pix2PixTrainConfig(lambda_l1=-1)
+
+
+def test_the_l1_only_baseline_trains_without_touching_d_or_warning():
+    import warnings
+
+    G, D = tiny_p2p()
+    d0 = params(D)
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "lr_scheduler.step() before optimizer.step()"
+        trained = train_pix2pix(G, D, x, -x, config=Pix2PixTrainConfig(batch_size=4, lambda_gan=0.0, lr_decay=0.5), steps=6, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(d0, D.parameters()))
+    assert "d_loss" not in trained.history.keys() and len(trained.history["l1"]) == 6

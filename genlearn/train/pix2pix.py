@@ -99,6 +99,8 @@ def train_pix2pix(
                                     lambda_gan=config.lambda_gan, scaler=setup.scaler)  # fmt: skip
         if config.lambda_gan > 0:
             logs |= discriminator_step(setup.D, setup.opt_d, xb, yb, fake, scaler=setup.scaler)
+        else:  # L1 only: D is unused; a step without gradients changes nothing and keeps D's schedule in order
+            setup.opt_d.step()
         setup.end_step()
         return logs
 
