@@ -179,3 +179,19 @@ def test_the_l1_only_baseline_trains_without_touching_d_or_warning():
         trained = train_pix2pix(G, D, x, -x, config=Pix2PixTrainConfig(batch_size=4, lambda_gan=0.0, lr_decay=0.5), steps=6, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(d0, D.parameters()))
     assert "d_loss" not in trained.history.keys() and len(trained.history["l1"]) == 6
+
+
+def test_pix2pix_answers_the_translation_protocol():
+    from genlearn.models.pix2pix import Pix2Pix
+
+    model = Pix2Pix(Pix2PixConfig.tiny(image_size=16, channels=3)).eval()
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    y = model.translate(x, "AtoB")
+    assert y.shape == (2, 3, 16, 16) and not y.requires_grad and torch.equal(y, model.G(x))
+    with pytest.raises(ValueError, match="one direction"):
+        model.translate(x, "BtoA")
+    D = model.discriminator()
+    assert D(x, y).shape == (2, 1, 6, 6) and count_parameters(D) > 0
+    rebuilt = Pix2Pix(Pix2PixConfig.from_dict(model.config.to_dict()))
+    rebuilt.load_state_dict(model.state_dict())
+    assert torch.equal(rebuilt.eval().translate(x), y)  # the config and the weights are the whole model

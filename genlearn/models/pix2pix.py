@@ -157,4 +157,33 @@ class ConditionalPatchDiscriminator(nn.Module):
         return self.patch(torch.cat([x, y], dim=1))  # judged together: is y a translation of x?
 
 
-__all__ = ["ConditionalPatchDiscriminator", "Pix2PixConfig", "UnetGenerator"]
+class Pix2Pix(nn.Module):
+    """The generator of a pix2pix run built from its config, answering the translation protocol.
+
+    ``translate(x, "AtoB")`` maps inputs to outputs (pix2pix learns one direction only). The
+    dropout layers stay in whatever mode the caller set: ``eval()`` gives one deterministic output,
+    ``train()`` the paper's test-time noise (but batch norm then uses the batch's statistics).
+    """
+
+    def __init__(self, config: Pix2PixConfig = Pix2PixConfig()):
+        super().__init__()
+        self.config = c = config
+        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, in_channels, S, S) -> (N, out_channels, S, S)."""
+        return self.G(x)
+
+    @torch.no_grad()
+    def translate(self, x: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:
+        if direction != "AtoB":
+            raise ValueError(f"pix2pix learns one direction, input to output: direction must be 'AtoB', got {direction!r}")
+        return self.G(x)
+
+    def discriminator(self) -> ConditionalPatchDiscriminator:
+        """A fresh conditional PatchGAN sized by the same config."""
+        c = self.config
+        return ConditionalPatchDiscriminator(c.in_channels, c.out_channels, c.d_width, c.d_layers)
+
+
+__all__ = ["ConditionalPatchDiscriminator", "Pix2Pix", "Pix2PixConfig", "UnetGenerator"]
