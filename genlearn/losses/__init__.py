@@ -3,8 +3,8 @@
 * :mod:`genlearn.losses.adversarial` -- GAN losses on logits, Wasserstein losses on critic scores.
 * :mod:`genlearn.losses.penalties` -- gradient penalties of D / the critic (R1, WGAN-GP).
 * :mod:`genlearn.losses.elbo` -- the VAE's ELBO, its terms and the importance-weighted bound.
-* :mod:`genlearn.losses.reconstruction` -- L1 losses of image translation (CycleGAN's cycle and identity).
-* :mod:`genlearn.losses.pix2pix` -- pix2pix's conditional GAN losses on patch logits and its lambda * L1.
+* :mod:`genlearn.losses.reconstruction` -- L1 losses of image translation (CycleGAN's cycle and identity, pix2pix's lambda * L1).
+* :mod:`genlearn.losses.pix2pix` -- pix2pix's conditional GAN losses on patch logits.
 """
 
 from genlearn.losses.adversarial import (
@@ -33,8 +33,8 @@ from genlearn.losses.elbo import (
     reparameterize,
 )
 from genlearn.losses.penalties import gradient_penalty, r1_penalty
-from genlearn.losses.pix2pix import d_loss_patch_bce, g_loss_patch_bce, l1_reconstruction_loss
-from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss
+from genlearn.losses.pix2pix import d_loss_patch_bce, g_loss_patch_bce
+from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss, l1_reconstruction_loss
 
 __all__ = [
     "D_LOSSES", "G_LOSSES", "LOG_2PI", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",

@@ -1,4 +1,6 @@
-"""The objective of pix2pix (Isola et al. 2017): a conditional GAN on patch logits plus lambda * L1.
+"""The adversarial part of pix2pix's objective (Isola et al. 2017): a conditional GAN on patch logits.
+
+Its L1 term is :func:`genlearn.losses.reconstruction.l1_reconstruction_loss`, beside CycleGAN's.
 
     G* = arg min_G max_D  L_cGAN(G, D) + lambda * L_L1(G)                                  (Eq. 4)
     L_cGAN(G, D) = E_{x,y}[log D(x, y)] + E_{x,z}[log(1 - D(x, G(x, z)))]                  (Eq. 1)
@@ -40,16 +42,4 @@ def g_loss_patch_bce(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
-def l1_reconstruction_loss(y_fake: torch.Tensor, y: torch.Tensor, lam: float = 100.0) -> torch.Tensor:
-    """``lam * E[|y - G(x)|_1]`` (Eq. 3 times Eq. 4's lambda, 100 in the paper), the mean absolute error per pixel.
-
-    Alone, L1 is minimized by the per-pixel *median* of the outputs compatible with ``x``: where
-    several outputs are plausible, it predicts their blurry middle. The adversarial term penalizes
-    that blur (chapter 8 measures it).
-    """
-    if y_fake.shape != y.shape:
-        raise ValueError(f"the L1 loss compares an output and a target of the same shape, got {tuple(y_fake.shape)} and {tuple(y.shape)}")
-    return lam * (y_fake - y).abs().mean()
-
-
-__all__ = ["d_loss_patch_bce", "g_loss_patch_bce", "l1_reconstruction_loss"]
+__all__ = ["d_loss_patch_bce", "g_loss_patch_bce"]

@@ -48,4 +48,15 @@ def identity_loss(G: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor, we
     return weight * (out - y).abs().mean()
 
 
-__all__ = ["cycle_consistency_loss", "identity_loss"]
+def l1_reconstruction_loss(y_fake: torch.Tensor, y: torch.Tensor, lam: float = 100.0) -> torch.Tensor:
+    """``lam * E[|y - G(x)|_1]`` (Eq. 3 times Eq. 4's lambda, 100 in the paper), the mean absolute error per pixel.
+
+    Alone, L1 is minimized by the per-pixel *median* of the outputs compatible with ``x``: where
+    several outputs are plausible, it predicts their blurry middle. The adversarial term penalizes
+    that blur (chapter 8 measures it).
+    """
+    _check_pair(y_fake, y, "the L1 loss")
+    return lam * (y_fake - y).abs().mean()
+
+
+__all__ = ["cycle_consistency_loss", "identity_loss", "l1_reconstruction_loss"]

@@ -59,13 +59,6 @@ def cycle_error(model, x: torch.Tensor, direction: str = "AtoB") -> float:
     return float((model.translate(model.translate(x, direction), back[direction]) - x).abs().mean())
 
 
-def _fold_fd(x: torch.Tensor, reference: torch.Tensor, classifier: DigitsClassifier, folds: int) -> dict:
-    ref = digits_features(reference, classifier)
-    feats = digits_features(x, classifier)
-    values = torch.tensor([frechet_distance(f, ref) for f in feats.chunk(folds)])
-    return {"mean": float(values.mean()), "sd": float(values.std()), "n": int(len(feats) // folds)}
-
-
 def domain_fd(x: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, classifier: DigitsClassifier | None = None) -> dict:
     """Fréchet distance of ``x`` (N, 1, H, W) to ``reference`` images, mean and sd over ``folds`` disjoint folds of ``x``.
 
@@ -73,7 +66,10 @@ def domain_fd(x: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, c
     """
     if x.shape[0] < 2 * folds:
         raise ValueError(f"domain_fd needs at least {2 * folds} images for {folds} folds, got {x.shape[0]}")
-    return _fold_fd(x, reference, classifier or translation_classifier(), folds)
+    classifier = classifier or translation_classifier()
+    ref = digits_features(reference, classifier)
+    values = torch.tensor([frechet_distance(f, ref) for f in digits_features(x, classifier).chunk(folds)])
+    return {"mean": float(values.mean()), "sd": float(values.std()), "n": int(x.shape[0] // folds)}
 
 
 def domain_fd_floor(x_heldout: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, classifier: DigitsClassifier | None = None) -> dict:
