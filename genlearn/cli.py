@@ -4,6 +4,7 @@
     python -m genlearn train dcgan --data path/to/my/images --minutes 20   # your own folder, your budget
     python -m genlearn sample runs/dcgan --n 1000                          # -> runs/dcgan/samples.npz
     python -m genlearn translate runs/cyclegan --direction AtoB --input x.npz --out y.npz
+    python -m genlearn translate runs/pix2pix-watermarks --input photo.png --out clean.png  # any size
 
 Each model name maps to a recipe module (:data:`genlearn.recipes.MODELS`) with
 ``train(args) -> Path``; ``sample`` rebuilds the run's model with :func:`genlearn.load` and calls
@@ -70,9 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", type=Path, default=None, help="output .npz (default: RUN/samples.npz)")
 
-    r = sub.add_parser("translate", help="translate images with a trained image-to-image run (cyclegan)")
+    r = sub.add_parser(
+        "translate", help="translate images with a trained image-to-image run (cyclegan, pix2pix)",
+        epilog="cyclegan: images are centre-cropped and resized to the run's training size. pix2pix: images keep "
+               "their own size; the fully convolutional U-Net gets them padded (mirrored at the edges) to the next "
+               "multiple of 2^depth pixels, and the output is cropped back, so nothing is resized.",
+    )  # fmt: skip
     r.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")
-    r.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB")
+    r.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="AtoB: input to output (pix2pix learns only this one)")
     r.add_argument("--input", type=Path, required=True, help="an .npz with 'images' (N, C, H, W) in [-1, 1], an image file, or a folder of images")
     r.add_argument("--out", type=Path, required=True, help="an .npz for an .npz input, an image file for an image, a folder for a folder")
     return p
@@ -165,8 +171,9 @@ def sample(args) -> int:
     return 0
 
 
-def _read_image(path: Path, channels: int, size: int) -> torch.Tensor:
-    """One image file as training read it: centre-cropped, resized, grayscale or RGB to ``channels`` -> (C, S, S)."""
+def _read_image(path: Path, channels: int, size: int | None) -> torch.Tensor:
+    """One image file, grayscale or RGB to ``channels``: centre-cropped and resized to ``size`` -> (C, S, S),
+    or as it is for ``size=None`` -> (C, H, W)."""
     from PIL import Image, UnidentifiedImageError
 
     from genlearn.checks import from_uint8
@@ -174,7 +181,9 @@ def _read_image(path: Path, channels: int, size: int) -> torch.Tensor:
 
     try:
         with Image.open(path) as im:
-            im = _center_square(im.convert("L" if channels == 1 else "RGB")).resize((size, size), Image.Resampling.BICUBIC)
+            im = im.convert("L" if channels == 1 else "RGB")
+            if size is not None:
+                im = _center_square(im).resize((size, size), Image.Resampling.BICUBIC)
             x = torch.from_numpy(np.asarray(im).copy())
     except (UnidentifiedImageError, OSError) as e:
         raise UsageError(f"{path} is not a readable image ({type(e).__name__})") from None
@@ -197,14 +206,19 @@ def translate(args) -> int:
 
     ckpt = checkpoint_path(args.run)
     if not ckpt.is_file():
-        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train cyclegan --out {args.run}")
+        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train pix2pix --out {args.run} (or cyclegan)")
     name = load_checkpoint(ckpt).get("model")
     model = genlearn.load(ckpt)
     if not hasattr(model, "translate"):
-        raise UsageError(f"{name!r} is not an image-to-image model; translate with a cyclegan run")
+        raise UsageError(f"{name!r} is not an image-to-image model; translate with a cyclegan or pix2pix run")
     c = model.config
-    source = c.channels_a if args.direction == "AtoB" else c.channels_b
-    size = c.image_size
+    if name == "pix2pix":
+        if args.direction != "AtoB":
+            raise UsageError("pix2pix learns one direction, input to output: use --direction AtoB")
+        source, size = c.in_channels, None  # any size: translate pads to a multiple of 2^depth and crops back
+    else:
+        source = c.channels_a if args.direction == "AtoB" else c.channels_b
+        size = c.image_size
     if not args.input.exists():
         raise UsageError(f"no input at {args.input}; give an .npz with 'images', an image file or a folder of images")
     if args.input.is_dir():
@@ -234,7 +248,7 @@ def translate(args) -> int:
             x = torch.from_numpy(f["images"]).float()
         if x.dim() != 4 or x.shape[1] != source:
             raise UsageError(f"{args.input}'s images have shape {tuple(x.shape)}; {args.direction} expects (N, {source}, H, W) in [-1, 1]")
-        if x.shape[-2:] != (size, size):
+        if size is not None and x.shape[-2:] != (size, size):
             from genlearn.data._common import resize
 
             x = resize(x, size)

@@ -90,8 +90,8 @@ def test_every_generative_model_is_round_tripped():
     from genlearn.models.registry import BUILDABLE
 
     assert set(BUILDABLE) == set(MODELS)  # every command-line model can be reloaded
-    assert set(MODELS) - {"gaussian", "classifier", "cyclegan"} == set(GENERATIVE)
-    assert {m for m, e in BUILDABLE.items() if e.kind == "translation"} == {"cyclegan"}
+    assert set(MODELS) - {"gaussian", "classifier", "cyclegan", "pix2pix"} == set(GENERATIVE)
+    assert {m for m, e in BUILDABLE.items() if e.kind == "translation"} == {"cyclegan", "pix2pix"}
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +216,29 @@ def test_translate_round_trip_for_npz_image_files_and_folders(runs, tmp_path, ca
     assert "expects (N, 1, H, W)" in capsys.readouterr().err
     assert main(["translate", str(runs / "dcgan"), "--input", str(folder), "--out", str(tmp_path / "y")]) == 2
     assert "not an image-to-image model" in capsys.readouterr().err
+
+
+def test_pix2pix_translates_any_size_through_the_command_line(runs, tmp_path, capsys):
+    """pix2pix keeps an image's size: padded to a multiple of 2^depth for the U-Net and cropped back."""
+    from PIL import Image
+
+    import genlearn
+    from genlearn.data import watermark_pairs
+
+    run = str(runs / "pix2pix")
+    model = genlearn.load(run)
+    assert model.config.residual and model.config.in_channels == 3  # the default data: watermark removal
+    x, _ = watermark_pairs("test", n=3, size=16, seed=1)
+    odd = torch.nn.functional.interpolate(x, size=(20, 28))  # (3, 3, 20, 28): not multiples of 2^depth = 8
+    np.savez(tmp_path / "marked.npz", images=odd.numpy())
+    assert main(["translate", run, "--input", str(tmp_path / "marked.npz"), "--out", str(tmp_path / "clean.npz")]) == 0
+    out = np.load(tmp_path / "clean.npz")["images"]
+    assert out.shape == (3, 3, 20, 28) and out.min() >= -1 and out.max() <= 1
+    np.testing.assert_allclose(out, model.translate(odd).numpy(), atol=1e-6)  # what genlearn.load's model gives in Python
+    Image.new("RGB", (37, 23), (30, 120, 200)).save(tmp_path / "photo.png")
+    assert main(["translate", run, "--input", str(tmp_path / "photo.png"), "--out", str(tmp_path / "photo-clean.png")]) == 0
+    with Image.open(tmp_path / "photo-clean.png") as im:
+        assert im.size == (37, 23) and im.mode == "RGB"  # not resized to the training crops
+    capsys.readouterr()
+    assert main(["translate", run, "--direction", "BtoA", "--input", str(tmp_path / "photo.png"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "one direction" in capsys.readouterr().err

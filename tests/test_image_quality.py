@@ -59,3 +59,20 @@ def test_sharpness_ratio_separates_blur_from_detail():
     dot[0, 0, 2, 2] = 1.0
     # valid 3x3 positions: the centre responds -4, its four neighbours +1, the four corners 0 -> (16 + 4) / 9
     assert high_frequency_energy(dot).item() == pytest.approx(20 / 9)
+
+
+def test_colourfulness_against_a_hand_computation():
+    import numpy as np
+
+    from genlearn.metrics.image_quality import colourfulness
+
+    grey = torch.rand(2, 1, 8, 8).repeat(1, 3, 1, 1) * 2 - 1
+    assert torch.allclose(colourfulness(grey), torch.zeros(2), atol=1e-4)  # gray has no colour
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, size=(3, 6, 5)).astype(np.float64)  # an RGB image in 0-255
+    rg, yb = img[0] - img[1], (img[0] + img[1]) / 2 - img[2]
+    expected = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())  # the paper's Eq. 3
+    x = torch.from_numpy(img / 127.5 - 1)[None].float()
+    assert abs(colourfulness(x).item() - expected) < 1e-3 * expected
+    with pytest.raises(ValueError, match="RGB"):
+        colourfulness(torch.zeros(1, 1, 4, 4))

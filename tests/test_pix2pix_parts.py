@@ -195,3 +195,40 @@ def test_pix2pix_answers_the_translation_protocol():
     rebuilt = Pix2Pix(Pix2PixConfig.from_dict(model.config.to_dict()))
     rebuilt.load_state_dict(model.state_dict())
     assert torch.equal(rebuilt.eval().translate(x), y)  # the config and the weights are the whole model
+
+
+def test_translate_pads_any_size_and_crops_back():
+    from genlearn.models.pix2pix import Pix2Pix
+
+    torch.manual_seed(0)
+    model = Pix2Pix(Pix2PixConfig.tiny(image_size=16)).eval()  # depth 3: sides must be multiples of 8
+    x = torch.rand(2, 3, 16, 24) * 2 - 1
+    assert torch.equal(model.translate(x), model.G(x))  # a multiple already: no padding
+    odd = torch.rand(1, 3, 13, 21) * 2 - 1
+    y = model.translate(odd)
+    padded = torch.cat([odd, odd.flip(-2)[..., 1:4, :]], dim=-2)  # mirrored, edge row not repeated: 13 -> 16
+    padded = torch.cat([padded, padded.flip(-1)[..., 1:4]], dim=-1)  # 21 -> 24
+    assert y.shape == (1, 3, 13, 21) and torch.allclose(y, model.G(padded)[..., :13, :21], atol=1e-6)
+    tiny = torch.rand(1, 3, 3, 5) * 2 - 1  # smaller than the pad: edges repeated instead
+    assert model.translate(tiny).shape == (1, 3, 3, 5)
+    with pytest.raises(ValueError, match="one direction"):
+        model.translate(x, "BtoA")
+
+
+def test_residual_unet_adds_its_correction_to_the_input():
+    torch.manual_seed(0)
+    plain = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0).eval()
+    residual = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, residual=True).eval()
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert torch.equal(residual(x), x)  # it starts as the identity (a zeroed last layer), then learns corrections
+    residual.load_state_dict(plain.state_dict())
+    assert torch.allclose(residual(x), (x + plain(x)).clamp(-1, 1))
+    grey = UnetGenerator(1, 3, width=4, depth=3, dropout=0.0, residual=True).eval()  # colourization: grey + a colour correction
+    grey_plain = UnetGenerator(1, 3, width=4, depth=3, dropout=0.0).eval()
+    grey_plain.load_state_dict(grey.state_dict())
+    g = x[:, :1]  # (2, 1, 16, 16)
+    assert torch.allclose(grey(g), (g.repeat(1, 3, 1, 1) + grey_plain(g)).clamp(-1, 1))  # the grey value added to R, G and B
+    with pytest.raises(ValueError, match="in_channels must be 1 or out_channels"):
+        UnetGenerator(3, 1, residual=True)
+    with pytest.raises(ValueError, match="in_channels must be 1 or out_channels"):
+        Pix2PixConfig(in_channels=2, out_channels=3, residual=True)

@@ -50,3 +50,38 @@ def test_watermark_pairs_bad_input():
 
 def test_mark_sets_name_every_style():
     assert data.MARK_SETS == tuple(data.MARK_STYLES)
+
+
+def test_colorization_pairs_are_the_luma_of_their_colour_crops():
+    import numpy as np
+    from PIL import Image
+
+    x, y = data.colorization_pairs("test", n=6, size=32, seed=3)
+    assert x.shape == (6, 1, 32, 32) and y.shape == (6, 3, 32, 32)
+    x2, y2 = data.colorization_pairs("test", n=6, size=32, seed=3)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    rgb = ((y[0] + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()  # (32, 32, 3)
+    luma = np.asarray(Image.fromarray(rgb).convert("L"), np.float32) / 127.5 - 1  # PIL's own conversion
+    assert np.abs(x[0, 0].numpy() - luma).max() < 1.5 / 127.5  # PIL rounds to whole levels
+    assert (y - y.mean(1, keepdim=True)).abs().amax() > 0.1  # the targets have colour
+
+
+def test_get_paired_reads_offline_sets_and_folders_of_a_b_pairs(tmp_path):
+    from PIL import Image
+
+    x, y = data.get_paired("watermarks", "test", size=16, n=3)
+    assert torch.equal(x, data.watermark_pairs("test", n=3, size=16, seed=1)[0])  # test pairs use seed 1
+    xc, yc = data.get_paired("colorize", "train", size=16, n=2)
+    assert xc.shape == (2, 1, 16, 16) and yc.shape == (2, 3, 16, 16)
+    (tmp_path / "train").mkdir()
+    for i in range(3):
+        pair = Image.new("RGB", (40, 20), (0, 0, 0))
+        pair.paste((255, 0, 0), (0, 0, 20, 20))  # A: red
+        pair.paste((0, 0, 255 - 40 * i), (20, 0, 40, 20))  # B: blue
+        pair.save(tmp_path / "train" / f"{i}.png")
+    a, b = data.get_paired(str(tmp_path), "train", size=8)
+    assert a.shape == b.shape == (3, 3, 8, 8) and (a[:, 0] > 0.9).all() and (b[:, 2] > 0.2).all() and (b[:, 0] < -0.9).all()
+    with pytest.raises(ValueError, match="pix2pix trains on pairs"):
+        data.get_paired("digits")
+    with pytest.raises(ValueError, match="split"):
+        data.get_paired("colorize", "val")

@@ -5,7 +5,8 @@ Images are float32 ``(N, C, H, W)`` (or ``(C, H, W)`` for single photos and data
 [-1, 1]. Importing this package reads no file and touches no network.
 
 Offline: :func:`load_digits`, :func:`load_mnist_5k`, :func:`typeset_digits`, :func:`load_faces`,
-:func:`load_photo`, :func:`load_texture`, :func:`toy_mixture`.
+:func:`load_photo`, :func:`load_texture`, :func:`toy_mixture`; pairs for pix2pix from the photos:
+:func:`watermark_pairs`, :func:`colorization_pairs` (:func:`get_paired` by name).
 Online: :func:`load_torchvision`, :func:`download_pix2pix`, :func:`download_cyclegan`; without a
 network they raise :class:`DatasetUnavailableError` naming the offline alternative.
 """
@@ -21,6 +22,7 @@ from .archives import (
 from .digits import load_digits, load_mnist_5k, typeset_digits
 from .folders import ImageFolderError, PairedImageFolder, UnpairedImageFolder, load_image_folder
 from .images import RandomCropDataset, list_photos, list_textures, load_faces, load_photo, load_texture
+from .paired import PAIRED_DATASETS, colorization_pairs, get_paired
 from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
 from .registry import DATASETS, OFFLINE_DATASETS, check_dataset, get_dataset, is_folder_name
 from .toy import MIXTURES, mixture_modes, mode_coverage, toy_mixture
@@ -35,10 +37,13 @@ __all__ = [
     "MARK_STYLES",
     "MIXTURES",
     "OFFLINE_DATASETS",
+    "PAIRED_DATASETS",
     "PIX2PIX_DATASETS",
     "TORCHVISION_DATASETS",
     "UNPAIRED_DATASETS",
     "CelebAFaces",
+    "colorization_pairs",
+    "get_paired",
     "DatasetUnavailableError",
     "ImageFolderError",
     "PairedImageFolder",

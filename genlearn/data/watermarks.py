@@ -27,11 +27,13 @@ MARK_STYLES = {
         "fonts": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "cmss10.ttf"),
         "texts": ("© genlearn", "SAMPLE", "PROOF", "stock photo", "DRAFT", "© 2024", "watermark"),
         "opacity": (0.25, 0.55),
+        "size": (0.12, 0.3),  # text height as a fraction of the crop side
     },
     "held-out": {
         "fonts": ("STIXGeneral.ttf", "STIXGeneralBol.ttf", "DejaVuSerif-Italic.ttf"),
         "texts": ("CONFIDENTIAL", "© studio", "preview only", "COPY"),
         "opacity": (0.55, 0.7),
+        "size": (0.12, 0.3),
     },
 }
 MARK_SETS = ("train", "held-out")
@@ -47,7 +49,7 @@ def _marked(clean: np.ndarray, rng: np.random.Generator, style: dict) -> np.ndar
         layer = Image.new("RGBA", (2 * s, 2 * s), (0, 0, 0, 0))  # drawn large, rotated, then placed
         draw = ImageDraw.Draw(layer)
         text = style["texts"][rng.integers(len(style["texts"]))]
-        font = _font(style["fonts"][rng.integers(len(style["fonts"]))], max(6, int(rng.uniform(0.12, 0.3) * s)))
+        font = _font(style["fonts"][rng.integers(len(style["fonts"]))], max(6, int(rng.uniform(*style["size"]) * s)))
         grey = int(rng.choice([255, 235, 30]))  # white, light or dark marks
         alpha = int(255 * rng.uniform(*style["opacity"]))
         draw.text((s, s), text, fill=(grey, grey, grey, alpha), font=font, anchor="mm")
@@ -80,17 +82,31 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
     size = check_size(size)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
-    photos = [((load_photo(name, size=4 * size) + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy() for name in list_photos(split)]
+    photos = photo_arrays(split, size)
     clean = np.empty((n, size, size, 3), np.uint8)
     marked = np.empty_like(clean)
     for i in range(n):
         rng = np.random.default_rng([seed, i])
-        photo = photos[rng.integers(len(photos))]  # (H, W, 3)
-        top, left = rng.integers(photo.shape[0] - size + 1), rng.integers(photo.shape[1] - size + 1)
-        clean[i] = photo[top : top + size, left : left + size]
+        clean[i] = random_crop(photos, rng, size)
         marked[i] = _marked(clean[i], rng, MARK_STYLES[marks])
-    to_tensor = lambda a: from_uint8(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous())  # noqa: E731  (n, 3, S, S)
     return to_tensor(marked), to_tensor(clean)
+
+
+def photo_arrays(split: str, size: int) -> list[np.ndarray]:
+    """The ``split`` photos as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size`` (a crop shows part of a scene)."""
+    return [((load_photo(name, size=4 * size) + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy() for name in list_photos(split)]
+
+
+def random_crop(photos: list[np.ndarray], rng: np.random.Generator, size: int) -> np.ndarray:
+    """A ``size`` x ``size`` crop of a photo drawn from ``photos``, at a position drawn from ``rng`` -> (S, S, 3)."""
+    photo = photos[rng.integers(len(photos))]  # (H, W, 3)
+    top, left = rng.integers(photo.shape[0] - size + 1), rng.integers(photo.shape[1] - size + 1)
+    return photo[top : top + size, left : left + size]
+
+
+def to_tensor(a: np.ndarray) -> torch.Tensor:
+    """uint8 ``(N, S, S, C)`` -> float32 ``(N, C, S, S)`` in [-1, 1]."""
+    return from_uint8(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous())
 
 
 __all__ = ["MARK_SETS", "MARK_STYLES", "watermark_pairs"]

@@ -12,6 +12,9 @@ table with their spread.
 * :func:`sharpness_ratio` -- high-frequency energy of an output relative to its target's: the mean
   squared response to a 3x3 Laplacian. 1 means as much fine detail as the target, below 1 blurrier
   (the failure of an L1-only model), above 1 noisier or over-sharpened.
+* :func:`colourfulness` -- Hasler and Suesstrunk's (2003) colourfulness of an RGB image, no
+  reference needed: 0 for gray, about 30-60 for ordinary photos. A colourization that averages
+  plausible colours (L1 alone) scores below its targets.
 """
 
 from __future__ import annotations
@@ -85,4 +88,15 @@ def sharpness_ratio(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return high_frequency_energy(x) / high_frequency_energy(target).clamp_min(1e-12)
 
 
-__all__ = ["DATA_RANGE", "high_frequency_energy", "psnr", "sharpness_ratio", "ssim"]
+def colourfulness(x: torch.Tensor) -> torch.Tensor:
+    """Hasler & Suesstrunk (2003), Eq. 3, on 0-255 RGB: ``sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mu_rg^2 + mu_yb^2)``
+    with ``rg = R - G`` and ``yb = (R + G) / 2 - B`` over each image's pixels: (N, 3, H, W) -> (N,)."""
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"colourfulness needs RGB batches (N, 3, H, W), got shape {tuple(x.shape)}")
+    r, g, b = ((x.double() + 1) * 127.5).unbind(1)  # (N, H, W) each, in [0, 255]
+    rg, yb = (r - g).flatten(1), (0.5 * (r + g) - b).flatten(1)  # (N, H * W)
+    spread = (rg.var(1, correction=0) + yb.var(1, correction=0)).sqrt()
+    return (spread + 0.3 * (rg.mean(1).pow(2) + yb.mean(1).pow(2)).sqrt()).float()
+
+
+__all__ = ["DATA_RANGE", "colourfulness", "high_frequency_energy", "psnr", "sharpness_ratio", "ssim"]

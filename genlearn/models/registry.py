@@ -34,6 +34,7 @@ BUILDABLE: dict[str, Buildable] = {
     "gaussian": Buildable("genlearn.models.gaussian", "PixelGaussian", None, ("gaussian",)),
     "classifier": Buildable("genlearn.models.classifier", "DigitsClassifier", "ClassifierConfig", ("classifier",), "classifier"),
     "cyclegan": Buildable("genlearn.models.cyclegan", "CycleGAN", "CycleGANConfig", ("G",), "translation"),
+    "pix2pix": Buildable("genlearn.models.pix2pix", "Pix2Pix", "Pix2PixConfig", ("G",), "translation"),
 }
 
 

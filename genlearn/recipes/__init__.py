@@ -31,6 +31,7 @@ MODELS: dict[str, str] = {
     "vae": "genlearn.recipes.vae",
     "cvae": "genlearn.recipes.vae",
     "cyclegan": "genlearn.recipes.cyclegan",
+    "pix2pix": "genlearn.recipes.pix2pix",
 }
 
 
