@@ -26,14 +26,14 @@ MARK_STYLES = {
     "train": {
         "fonts": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "cmss10.ttf"),
         "texts": ("© genlearn", "SAMPLE", "PROOF", "stock photo", "DRAFT", "© 2024", "watermark"),
-        "opacity": (0.25, 0.55),
-        "size": (0.12, 0.3),  # text height as a fraction of the crop side
+        "opacity": (0.45, 0.75),  # visible stock-photo marks (fainter ones leave little to remove)
+        "size": (0.18, 0.4),  # text height as a fraction of the crop side
     },
     "held-out": {
         "fonts": ("STIXGeneral.ttf", "STIXGeneralBol.ttf", "DejaVuSerif-Italic.ttf"),
         "texts": ("CONFIDENTIAL", "© studio", "preview only", "COPY"),
-        "opacity": (0.55, 0.7),
-        "size": (0.12, 0.3),
+        "opacity": (0.75, 0.9),  # more opaque than any training mark
+        "size": (0.18, 0.4),
     },
 }
 MARK_SETS = ("train", "held-out")
