@@ -40,7 +40,7 @@ def trained_run(tmp_path, monkeypatch):
 CASES = [
     "unknown model", "unknown dataset", "dataset needs the network", "not a folder", "folder without images", "unknown device",
     "missing checkpoint", "corrupt checkpoint", "--n 0", "unwritable --out", "negative --steps", "zero --minutes",
-    "a corrupt checkpoint in the run folder", "classifier on another dataset",
+    "a corrupt checkpoint in the run folder", "classifier on another dataset", "pix2pix on unpaired data", "pix2pix archive offline",
 ]
 
 
@@ -67,6 +67,8 @@ def user_errors(tmp_path):
         "zero --minutes": (["train", "dcgan", "--minutes", "0"], "--minutes must be > 0"),
         "a corrupt checkpoint in the run folder": (["train", "vae", "--out", str(corrupt)], "truncated or corrupt"),
         "classifier on another dataset": (["train", "classifier", "--data", "faces"], "'digits' (the digits metric) or 'digit-domains'"),
+        "pix2pix on unpaired data": (["train", "pix2pix", "--data", "faces"], "pix2pix trains on pairs: --data watermarks, colorize"),
+        "pix2pix archive offline": (["train", "pix2pix", "--data", "facades", "--steps", "1", "--out", str(tmp_path / "f")], "train offline on pairs cut from the shipped photos (--data watermarks or colorize"),
     }
 
 

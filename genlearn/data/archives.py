@@ -45,7 +45,8 @@ _CITYSCAPES = (
     "gtFine_trainvaltest.zip and leftImg8bit_trainvaltest.zip from https://www.cityscapes-dataset.com and "
     "build the pairs with datasets/prepare_cityscapes_dataset.py from the pytorch-CycleGAN-and-pix2pix repository"
 )
-_OFFLINE_PAIRS = "train offline on photo crops (RandomCropDataset over load_photo images) or load_faces()"
+_OFFLINE_PAIRS = "train offline on pairs cut from the shipped photos (--data watermarks or colorize; get_paired in Python)"
+_OFFLINE_UNPAIRED = "train offline on the digit domains (--data digits-typeset or digits-mnist; get_unpaired in Python)"
 _CHUNK = 1 << 20
 
 
@@ -247,5 +248,5 @@ def download_cyclegan(name: str, root: str | os.PathLike = "~/.cache/genlearn/cy
     """
     _named(name, CYCLEGAN_DATASETS, "CycleGAN dataset")
     root = Path(root).expanduser()
-    hint = f"{_OFFLINE_PAIRS}, or put {name}.zip in {root} and call again"
+    hint = f"{_OFFLINE_UNPAIRED}, or put {name}.zip in {root} and call again"
     return download_archive(CYCLEGAN_URL.format(name=name), root, offline_hint=hint, **kwargs)
