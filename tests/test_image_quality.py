@@ -88,3 +88,28 @@ def test_colourfulness_against_a_hand_computation():
     assert abs(colourfulness(x).item() - expected) < 1e-3 * expected
     with pytest.raises(ValueError, match="RGB"):
         colourfulness(torch.zeros(1, 1, 4, 4))
+
+
+def test_detail_ratio_counts_only_the_targets_detail():
+    from genlearn.metrics.image_quality import detail_ratio
+
+    x = photos(size=32)  # (3, 3, 32, 32)
+    blurred = F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), 3, stride=1)
+    noise = 0.1 * torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
+    assert detail_ratio(x, x).tolist() == pytest.approx([1.0] * 3)
+    assert (detail_ratio(blurred, x) < 0.8).all()  # smooth photos: a 3x3 box blur keeps about two thirds
+    assert (sharpness_ratio(x + noise, x) > 2).all() and (detail_ratio(x + noise, x) - 1).abs().max() < 0.1  # noise: energy, not detail
+    assert detail_ratio(-x, x).tolist() == pytest.approx([-1.0] * 3)  # inverted detail counts against
+    # by hand for two 3x3 images: one valid position each, Laplacians -4 (a dot) and 1 + 1 (two neighbours)
+    dot, pair = torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3)
+    dot[..., 1, 1] = 1.0
+    pair[..., 0, 1] = pair[..., 1, 0] = 1.0
+    assert detail_ratio(pair, dot).item() == pytest.approx((2 * -4) / 16)
+    both = torch.cat([x[:1], blurred[:1]]), torch.cat([x[:1], x[:1]])
+    from genlearn.metrics.image_quality import laplacian
+
+    ly = laplacian(x[:1])
+    expected = (ly.pow(2).sum() + (laplacian(blurred[:1]) * ly).sum()) / (2 * ly.pow(2).sum())
+    assert detail_ratio(*both, over="set").item() == pytest.approx(expected.item(), rel=1e-5)
+    with pytest.raises(ValueError, match="over"):
+        detail_ratio(x, x, over="pixel")

@@ -12,6 +12,8 @@ table with their spread.
 * :func:`sharpness_ratio` -- high-frequency energy of an output relative to its target's: the mean
   squared response to a 3x3 Laplacian. 1 means as much fine detail as the target, below 1 blurrier
   (the failure of an L1-only model), above 1 noisier or over-sharpened.
+* :func:`detail_ratio` -- the share of the target's Laplacian that an output reproduces: blur lowers
+  it, detail that is not the target's (noise, a leftover mark) does not raise it.
 * :func:`colourfulness` -- Hasler and Suesstrunk's (2003) colourfulness of an RGB image, no
   reference needed: 0 for gray, about 30-60 for ordinary photos. A colourization that averages
   plausible colours (L1 alone) scores below its targets.
@@ -73,17 +75,40 @@ def ssim(x: torch.Tensor, target: torch.Tensor, data_range: float = DATA_RANGE, 
 _LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
+def laplacian(x: torch.Tensor) -> torch.Tensor:
+    """The 3x3 Laplacian of each channel at the valid positions, in float64: (N, C, H, W) -> (N, C, H - 2, W - 2)."""
+    if x.ndim != 4:
+        raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
+    c = x.shape[1]
+    return F.conv2d(x.double(), _LAPLACIAN.to(x.device, torch.float64).expand(c, 1, 3, 3), groups=c)
+
+
+def detail_ratio(x: torch.Tensor, target: torch.Tensor, over: str = "image") -> torch.Tensor:
+    """The share of the target's fine detail that ``x`` reproduces: ``sum L(x) L(y) / sum L(y)^2`` with
+    ``L`` the 3x3 Laplacian, the projection of x's detail onto the target's.
+
+    1 for the target itself, below 1 for a blurred copy; detail that is not the target's (noise,
+    a leftover watermark) is uncorrelated with it and adds nothing, unlike in :func:`sharpness_ratio`.
+
+    Args:
+        over: "image" for one ratio per image, (N,); "set" for one ratio of the sums over the batch, ().
+    """
+    _check_pair(x, target, "detail_ratio")
+    if over not in ("image", "set"):
+        raise ValueError(f"over must be 'image' or 'set', got {over!r}")
+    lx, ly = laplacian(x), laplacian(target)  # (N, C, H - 2, W - 2)
+    if over == "set":
+        return ((lx * ly).sum() / ly.pow(2).sum().clamp_min(1e-12)).float()
+    return ((lx * ly).flatten(1).sum(1) / ly.pow(2).flatten(1).sum(1).clamp_min(1e-12)).float()
+
+
 def high_frequency_energy(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared 3x3 Laplacian response per image (valid positions, all channels): (N, C, H, W) -> (N,).
 
     ``mask`` (N, 1, H, W), true where to measure (e.g. under a watermark): the mean then runs over
     the masked positions only; an image with none gets 0.
     """
-    if x.ndim != 4:
-        raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
-    c = x.shape[1]
-    k = _LAPLACIAN.to(x.device, torch.float64).expand(c, 1, 3, 3)
-    energy = F.conv2d(x.double(), k, groups=c).pow(2)  # (N, C, H - 2, W - 2)
+    energy = laplacian(x).pow(2)  # (N, C, H - 2, W - 2)
     if mask is None:
         return energy.flatten(1).mean(1).float()
     if mask.shape != (x.shape[0], 1, *x.shape[-2:]):
@@ -110,4 +135,4 @@ def colourfulness(x: torch.Tensor) -> torch.Tensor:
     return (spread + 0.3 * (rg.mean(1).pow(2) + yb.mean(1).pow(2)).sqrt()).float()
 
 
-__all__ = ["DATA_RANGE", "colourfulness", "high_frequency_energy", "psnr", "sharpness_ratio", "ssim"]
+__all__ = ["DATA_RANGE", "colourfulness", "detail_ratio", "high_frequency_energy", "laplacian", "psnr", "sharpness_ratio", "ssim"]
