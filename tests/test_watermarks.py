@@ -66,7 +66,7 @@ def test_colorization_pairs_are_the_luma_of_their_colour_crops():
     assert (y - y.mean(1, keepdim=True)).abs().amax() > 0.1  # the targets have colour
 
 
-def test_get_paired_reads_offline_sets_and_folders_of_a_b_pairs(tmp_path):
+def test_get_paired_reads_offline_sets_and_folders_of_a_b_pairs(tmp_path, monkeypatch):
     from PIL import Image
 
     x, y = data.get_paired("watermarks", "test", size=16, n=3)
@@ -81,6 +81,14 @@ def test_get_paired_reads_offline_sets_and_folders_of_a_b_pairs(tmp_path):
         pair.save(tmp_path / "train" / f"{i}.png")
     a, b = data.get_paired(str(tmp_path), "train", size=8)
     assert a.shape == b.shape == (3, 3, 8, 8) and (a[:, 0] > 0.9).all() and (b[:, 2] > 0.2).all() and (b[:, 0] < -0.9).all()
+    b2, a2 = data.get_paired(str(tmp_path), "train", size=8, direction="BtoA")
+    assert torch.equal(a2, a) and torch.equal(b2, b)
+    facades = tmp_path / "facades"  # an archive whose paper direction is right -> left
+    facades.mkdir()
+    (tmp_path / "train").rename(facades / "train")
+    monkeypatch.setattr(data.paired, "download_pix2pix", lambda name: facades)
+    labels, photos = data.get_paired("facades", "train", size=8)
+    assert torch.equal(labels, b) and torch.equal(photos, a)  # labels -> photo, as Isola et al. train it
     with pytest.raises(ValueError, match="pix2pix trains on pairs"):
         data.get_paired("digits")
     with pytest.raises(ValueError, match="split"):

@@ -24,6 +24,7 @@ from .folders import PairedImageFolder
 from .watermarks import photo_arrays, random_crop, to_tensor, watermark_pairs
 
 PAIRED_DATASETS = ("watermarks", "colorize")
+ARCHIVE_DIRECTION = {"facades": "BtoA"}  # the paper's direction where it is not left -> right: facades are photo | labels
 PAIRED_COUNT = {"train": 2000, "test": 200}  # offline crops per split
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as PIL's convert("L")
 
@@ -61,7 +62,8 @@ def check_paired(name: str) -> str:
                      f"(downloaded once), or a folder with train/*.jpg holding A|B side by side; got {name!r}")  # fmt: skip
 
 
-def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = None, marks: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = None, marks: str = "train",
+               direction: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """Pairs ``(x, y)`` -- inputs and targets, float32 ``(N, C, size, size)`` in [-1, 1] -- held in memory.
 
     Args:
@@ -70,6 +72,8 @@ def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = 
         size: image side (crops of the offline photos; archives and folders are resized).
         n: pairs of an offline set (default :data:`PAIRED_COUNT` of the split, seed 0 for train, 1 for test).
         marks: the watermark styles, "train" or "held-out" (watermarks only).
+        direction: for archives and folders, "AtoB" (left -> right) or "BtoA"; default the paper's
+            (:data:`ARCHIVE_DIRECTION`: labels -> photo for facades), else "AtoB".
     """
     check_paired(name)
     if name in PAIRED_DATASETS:
@@ -80,9 +84,9 @@ def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = 
             return watermark_pairs(split, n=n, size=size, seed=seed, marks=marks)
         return colorization_pairs(split, n=n, size=size, seed=seed)
     root = download_pix2pix(name) if name in PIX2PIX_DATASETS else Path(name)
-    pairs = PairedImageFolder(root, split, size)
+    pairs = PairedImageFolder(root, split, size, direction=direction or ARCHIVE_DIRECTION.get(name, "AtoB"))
     items = [pairs[i] for i in range(len(pairs) if n is None else min(n, len(pairs)))]
     return torch.stack([a for a, _ in items]), torch.stack([b for _, b in items])  # (N, 3, S, S) each
 
 
-__all__ = ["LUMA", "PAIRED_COUNT", "PAIRED_DATASETS", "check_paired", "colorization_pairs", "get_paired"]
+__all__ = ["ARCHIVE_DIRECTION", "LUMA", "PAIRED_COUNT", "PAIRED_DATASETS", "check_paired", "colorization_pairs", "get_paired"]
