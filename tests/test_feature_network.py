@@ -1,0 +1,75 @@
+"""The offline ImageNet feature network (EfficientNet-Lite0): architecture, real weights, named layers."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from genlearn.data import load_photo
+from genlearn.models.efficientnet_lite import LAYERS, STAGES, EfficientNetLite0, SameConv2d, load_efficientnet_lite0
+from genlearn.models.layers import count_parameters
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_efficientnet_lite0()
+
+
+def independent_count():
+    """EfficientNet-Lite0 counted block by block: convolutions without bias, batch norm (2 per channel) after each."""
+    conv_bn = lambda cin, cout, k=1, groups=1: k * k * cin // groups * cout + 2 * cout  # noqa: E731
+    total = conv_bn(3, 32, 3)  # stem
+    for repeats, k, _, e, cin, cout in STAGES:
+        for r in range(repeats):
+            c = cin if r == 0 else cout
+            mid = c * e
+            total += (conv_bn(c, mid) if e != 1 else 0) + conv_bn(mid, mid, k, groups=mid) + conv_bn(mid, cout)
+    return total + conv_bn(320, 1280) + 1280 * 1000 + 1000  # head and classifier
+
+
+def test_parameter_count_matches_an_independent_count():
+    assert count_parameters(EfficientNetLite0()) == independent_count() == 4_652_008  # the published 4.7 M
+
+
+def test_the_shipped_weights_are_imagenet_weights(net):
+    """A real check that the weights loaded: scikit-image's photos get their ImageNet classes."""
+    x = torch.stack([load_photo("chelsea", size=(224, 224)), load_photo("coffee", size=(224, 224))])  # (2, 3, 224, 224)
+    with torch.no_grad():
+        p = net(x).softmax(1)
+    assert p.argmax(1).tolist() == [285, 967]  # Egyptian cat, espresso
+    assert p[0, 285] > 0.5 and p[1, 967] > 0.5
+    assert not any(q.requires_grad for q in net.parameters()) and not net.training  # a fixed feature network
+
+
+def test_named_layers_have_the_documented_shapes(net):
+    x = torch.rand(2, 3, 64, 96) * 2 - 1
+    f = net.features(x, ["stem", "block0", "block2", "block7", "block15", "head"])
+    assert f["stem"].shape == (2, 32, 32, 48) and f["block0"].shape == (2, 16, 32, 48)
+    assert f["block2"].shape == (2, 24, 16, 24) and f["block7"].shape == (2, 80, 4, 6)
+    assert f["block15"].shape == (2, 320, 2, 3) and f["head"].shape == (2, 1280, 2, 3)
+    assert len(LAYERS) == 18 and list(net.features(x, ["block3"])) == ["block3"]
+    with pytest.raises(ValueError, match="unknown layer"):
+        net.features(x, ["relu1_1"])
+    with pytest.raises(ValueError, match="at least 32 pixels"):
+        net.features(torch.zeros(1, 3, 16, 64), ["stem"])
+
+
+def test_same_padding_puts_the_odd_pixel_at_the_end():
+    torch.manual_seed(0)
+    conv = SameConv2d(1, 1, 3, stride=2, bias=False)
+    for size in (5, 6, 7, 8):
+        x = torch.randn(1, 1, size, size)
+        total = max((-(-size // 2) - 1) * 2 + 3 - size, 0)  # TensorFlow's rule
+        expected = F.conv2d(F.pad(x, (total // 2, total - total // 2) * 2), conv.weight, stride=2)
+        y = conv(x)
+        assert y.shape[-1] == -(-size // 2) and torch.allclose(y, expected)
+
+
+def test_weights_load_from_a_path_in_either_naming(tmp_path, net):
+    torch.manual_seed(1)
+    other = EfficientNetLite0()
+    torch.save(other.state_dict(), tmp_path / "ours.pth")  # a file the test writes, in genlearn's names
+    loaded = load_efficientnet_lite0(tmp_path / "ours.pth")
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), other.state_dict().values()))
+    assert not torch.equal(loaded.stem[0].weight, net.stem[0].weight)
+    with pytest.raises(FileNotFoundError, match="no EfficientNet-Lite0 weights"):
+        load_efficientnet_lite0(tmp_path / "missing.pth")
