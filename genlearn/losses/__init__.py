@@ -5,6 +5,7 @@
 * :mod:`genlearn.losses.elbo` -- the VAE's ELBO, its terms and the importance-weighted bound.
 * :mod:`genlearn.losses.reconstruction` -- L1 losses of image translation (CycleGAN's cycle and identity, pix2pix's lambda * L1).
 * :mod:`genlearn.losses.pix2pix` -- pix2pix's conditional GAN losses on patch logits.
+* :mod:`genlearn.losses.style` -- neural style transfer: Gram matrices, content, style and TV losses, AdaIN.
 """
 
 from genlearn.losses.adversarial import (
@@ -35,11 +36,12 @@ from genlearn.losses.elbo import (
 from genlearn.losses.penalties import gradient_penalty, r1_penalty
 from genlearn.losses.pix2pix import d_loss_patch_bce, g_loss_patch_bce
 from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss, l1_reconstruction_loss
+from genlearn.losses.style import adain, content_loss, gram_matrix, style_loss, total_variation_loss
 
 __all__ = [
-    "D_LOSSES", "G_LOSSES", "LOG_2PI", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
-    "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "d_loss_patch_bce", "elbo", "g_loss_hinge",
+    "D_LOSSES", "G_LOSSES", "LOG_2PI", "adain", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
+    "content_loss", "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "d_loss_patch_bce", "elbo", "g_loss_hinge",
     "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_patch_bce", "g_loss_wasserstein",
-    "gaussian_log_likelihood", "gradient_penalty", "identity_loss", "iw_log_likelihood", "kl_divergence",
-    "l1_reconstruction_loss", "log_normal", "r1_penalty", "reparameterize",
+    "gaussian_log_likelihood", "gradient_penalty", "gram_matrix", "identity_loss", "iw_log_likelihood", "kl_divergence",
+    "l1_reconstruction_loss", "log_normal", "r1_penalty", "reparameterize", "style_loss", "total_variation_loss",
 ]
