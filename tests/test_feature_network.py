@@ -42,15 +42,15 @@ def test_the_shipped_weights_are_imagenet_weights(net):
 
 def test_named_layers_have_the_documented_shapes(net):
     x = torch.rand(2, 3, 64, 96) * 2 - 1
-    f = net.features(x, ["stem", "block0", "block2", "block7", "block15", "head"])
+    f = net.extract(x, ["stem", "block0", "block2", "block7", "block15", "head"])
     assert f["stem"].shape == (2, 32, 32, 48) and f["block0"].shape == (2, 16, 32, 48)
     assert f["block2"].shape == (2, 24, 16, 24) and f["block7"].shape == (2, 80, 4, 6)
     assert f["block15"].shape == (2, 320, 2, 3) and f["head"].shape == (2, 1280, 2, 3)
-    assert len(LAYERS) == 18 and list(net.features(x, ["block3"])) == ["block3"]
+    assert len(LAYERS) == 18 and list(net.extract(x, ["block3"])) == ["block3"]
     with pytest.raises(ValueError, match="unknown layer"):
-        net.features(x, ["relu1_1"])
+        net.extract(x, ["relu1_1"])
     with pytest.raises(ValueError, match="at least 32 pixels"):
-        net.features(torch.zeros(1, 3, 16, 64), ["stem"])
+        net.extract(torch.zeros(1, 3, 16, 64), ["stem"])
 
 
 def test_same_padding_puts_the_odd_pixel_at_the_end():
@@ -73,3 +73,45 @@ def test_weights_load_from_a_path_in_either_naming(tmp_path, net):
     assert not torch.equal(loaded.stem[0].weight, net.stem[0].weight)
     with pytest.raises(FileNotFoundError, match="no EfficientNet-Lite0 weights"):
         load_efficientnet_lite0(tmp_path / "missing.pth")
+
+
+def test_vgg19_named_layers_and_weights_from_a_generated_file(tmp_path, monkeypatch, capsys):
+    from torchvision.models import vgg19
+
+    from genlearn.models.features import VGG19_LAYERS, load_feature_network, load_vgg19
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))  # no cached weights: tests never download
+    torch.manual_seed(3)
+    reference = vgg19(weights=None)
+    state = {k: v for k, v in reference.state_dict().items() if k.startswith("features.")}  # the convolutional part
+    torch.save(state, tmp_path / "vgg19.pth")
+    net = load_vgg19(tmp_path / "vgg19.pth")
+    assert torch.equal(net.features[0].weight, reference.features[0].weight) and not net.training
+    x = torch.rand(1, 3, 32, 48) * 2 - 1
+    f = net.extract(x, ["relu1_1", "relu2_1", "relu3_1", "relu4_2", "relu5_1"])
+    assert f["relu1_1"].shape == (1, 64, 32, 48) and f["relu2_1"].shape == (1, 128, 16, 24)
+    assert f["relu3_1"].shape == (1, 256, 8, 12) and f["relu4_2"].shape == (1, 512, 4, 6) and f["relu5_1"].shape == (1, 512, 2, 3)
+    with torch.no_grad():  # the same numbers as torchvision's own network on ImageNet-normalized input
+        u = ((x + 1) / 2 - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        assert torch.allclose(f["relu3_1"], reference.features[: VGG19_LAYERS["relu3_1"] + 1](u), atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="weights=PATH"):
+        load_vgg19()  # nothing cached, no path: one sentence naming the way out
+    assert load_feature_network("auto").name == "EfficientNet-Lite0"  # offline default
+    assert "feature network: EfficientNet-Lite0 with ImageNet weights from" in capsys.readouterr().out
+    assert load_feature_network("auto", weights=tmp_path / "vgg19.pth").name == "VGG-19"
+    with pytest.raises(ValueError, match="unknown feature network"):
+        load_feature_network("resnet50")
+
+
+def test_softmax_smoothing_spreads_peaky_activations():
+    from genlearn.models.features import softmax_smoothing
+
+    f = torch.zeros(2, 3, 4, 4)
+    f[0, 0, 0, 0] = 10.0  # one peak
+    s = softmax_smoothing(f)
+    assert torch.allclose(s.flatten(1).sum(1), torch.ones(2))  # a distribution over the layer's activations, per image
+    assert torch.allclose(s[1], torch.full((3, 4, 4), 1 / 48))  # flat in, flat out
+    assert s[0, 0, 0, 0] / s[0, 1, 1, 1] == pytest.approx(torch.e**10, rel=1e-4)
+    assert softmax_smoothing(f, temperature=10.0)[0, 0, 0, 0] < s[0, 0, 0, 0]  # a higher temperature smooths more
+    with pytest.raises(ValueError, match="temperature"):
+        softmax_smoothing(f, temperature=0.0)

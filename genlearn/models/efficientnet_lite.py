@@ -68,7 +68,11 @@ class MBConv(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
-    """``(N, 3, H, W)`` RGB in [-1, 1] -> ImageNet logits ``(N, 1000)``; :meth:`features` gives named activations."""
+    """``(N, 3, H, W)`` RGB in [-1, 1] -> ImageNet logits ``(N, 1000)``; :meth:`extract` gives named activations."""
+
+    name = "EfficientNet-Lite0"
+    style_layers = ("stem", "block0", "block2", "block4", "block7", "block10")  # one per resolution and stage, early to deep
+    content_layer = "block7"
 
     def __init__(self, num_classes: int = 1000):
         super().__init__()
@@ -81,7 +85,7 @@ class EfficientNetLite0(nn.Module):
         self.head = conv_bn(320, 1280)
         self.classifier = nn.Linear(1280, num_classes)
 
-    def features(self, x: torch.Tensor, layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
+    def extract(self, x: torch.Tensor, layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
         """The activations after each named layer of :data:`LAYERS` ("stem", "block0" ... "block15", "head")."""
         unknown = [name for name in layers if name not in LAYERS]
         if unknown:
@@ -103,7 +107,7 @@ class EfficientNetLite0(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(x, ["head"])["head"]  # (N, 1280, H/32, W/32)
+        h = self.extract(x, ["head"])["head"]  # (N, 1280, H/32, W/32)
         return self.classifier(h.mean((2, 3)))  # (N, 1000); dropout 0.2 before it in training only
 
 

