@@ -1,0 +1,103 @@
+"""Style transfer by optimization (Gatys et al. 2016): the pixels of one image are the parameters.
+
+``stylize_gatys(content, style, network)`` starts from the content image and minimizes (Eq. 7)
+
+    alpha * L_content(x, content) + beta * L_style(x, style) + gamma * TV(x)
+
+over ``x`` with L-BFGS (the paper's choice) or Adam, for a fixed number of steps or a time budget,
+with a progress bar; the losses are :mod:`genlearn.losses.style`'s. Features come from any fixed
+network with ``extract(x, layers)`` (:func:`genlearn.models.features.load_feature_network`);
+``transform`` (e.g. :func:`~genlearn.models.features.softmax_smoothing`) is applied to the style
+features before their Gram matrices.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, NamedTuple
+
+import torch
+from tqdm.auto import tqdm
+
+from genlearn.checks import check_images
+from genlearn.losses.style import content_loss, gram_matrix, style_loss, total_variation_loss
+from genlearn.train.loop import History
+
+OPTIMIZERS = ("lbfgs", "adam")
+
+
+class Stylized(NamedTuple):
+    image: torch.Tensor  # (1, 3, H, W) in [-1, 1]
+    history: History  # per step: content, style, tv, loss (the weighted total)
+
+
+def stylize_gatys(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    network: torch.nn.Module,
+    *,
+    steps: int = 100,
+    optimizer: str = "lbfgs",
+    content_weight: float = 1.0,
+    style_weight: float = 1e4,
+    tv_weight: float = 0.0,
+    style_layers: tuple[str, ...] | None = None,
+    content_layer: str | None = None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    lr: float = 0.02,
+    time_budget: float | None = None,
+    progress: bool = True,
+) -> Stylized:
+    """Optimize the pixels of ``content`` (1, 3, H, W) towards the style of ``style`` (1, 3, H', W'), both in [-1, 1].
+
+    Args:
+        network: fixed features with ``extract``, ``style_layers`` and ``content_layer``.
+        steps: optimizer steps (one function evaluation each); time_budget: stop earlier after this many seconds.
+        optimizer: "lbfgs" (Gatys et al.) or "adam" (with ``lr``).
+        content_weight, style_weight, tv_weight: alpha, beta and the TV weight (Eq. 7 plus TV).
+        style_layers, content_layer: default the network's (VGG-19: relu1_1 ... relu5_1 and relu4_2).
+        transform: applied to each style layer's features before the Gram matrix (generated and style alike).
+    """
+    check_images(content, name="the content image", channels=3)
+    check_images(style, name="the style image", channels=3)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    layers = tuple(style_layers or network.style_layers)
+    c_layer = content_layer or network.content_layer
+    t = transform or (lambda f: f)
+    weights = {name: 1.0 / len(layers) for name in layers}  # equal weights summing to 1 (Gatys et al., Fig. 2)
+    with torch.no_grad():
+        target = network.extract(content, [c_layer])[c_layer]  # P: (1, C, H_l, W_l)
+        grams = {name: gram_matrix(t(f)) for name, f in network.extract(style, layers).items()}  # A: (1, C_l, C_l)
+    x = content.detach().clone().requires_grad_(True)  # start from the content image
+    opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=50) if optimizer == "lbfgs" else torch.optim.Adam([x], lr=lr)
+    history, logs = History(), {}
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        f = network.extract(x, (*layers, c_layer))
+        lc = content_loss(f[c_layer], target)
+        ls = style_loss({name: t(f[name]) for name in layers}, grams, weights)
+        tv = total_variation_loss(x)
+        loss = content_weight * lc + style_weight * ls + tv_weight * tv
+        loss.backward()
+        logs.update(content=lc.item(), style=ls.item(), tv=tv.item(), loss=loss.item())
+        return loss
+
+    start = time.perf_counter()
+    bar = tqdm(range(steps), desc=f"Gatys ({optimizer})", disable=not progress)
+    for step in bar:
+        opt.step(closure)
+        with torch.no_grad():
+            x.clamp_(-1, 1)  # stay an image
+        history.append(step + 1, logs)
+        bar.set_postfix(content=f"{logs['content']:.3g}", style=f"{logs['style']:.3g}")
+        if time_budget is not None and time.perf_counter() - start > time_budget:
+            history.record("stop", step + 1, "budget")
+            break
+    return Stylized(x.detach(), history)
+
+
+__all__ = ["OPTIMIZERS", "Stylized", "stylize_gatys"]
