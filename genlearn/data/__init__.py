@@ -21,6 +21,7 @@ from .archives import (
 )
 from .digits import load_digits, load_mnist_5k, typeset_digits
 from .folders import ImageFolderError, PairedImageFolder, UnpairedImageFolder, load_image_folder
+from .image_files import load_image
 from .images import RandomCropDataset, list_photos, list_textures, load_faces, load_photo, load_texture
 from .paired import PAIRED_DATASETS, colorization_pairs, get_paired
 from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
@@ -61,6 +62,7 @@ __all__ = [
     "list_textures",
     "load_digits",
     "load_faces",
+    "load_image",
     "load_image_folder",
     "load_mnist_5k",
     "load_photo",

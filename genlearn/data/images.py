@@ -86,6 +86,11 @@ def _load(files: dict, name: str, what: str, size: int | tuple[int, int] | None,
     if channels == 1:
         # ITU-R BT.601 luma, as PIL's convert("L")
         x = (0.299 * x[0:1] + 0.587 * x[1:2] + 0.114 * x[2:3]).clamp(-1, 1)
+    return fit_size(x, size)
+
+
+def fit_size(x: torch.Tensor, size: int | tuple[int, int] | None) -> torch.Tensor:
+    """(C, H, W) resized so the *shorter* side is ``size`` (aspect kept), or to exactly ``(H, W)``; None: unchanged."""
     if size is None:
         return x
     if isinstance(size, int):
