@@ -36,12 +36,20 @@ from genlearn.losses.elbo import (
 from genlearn.losses.penalties import gradient_penalty, r1_penalty
 from genlearn.losses.pix2pix import d_loss_patch_bce, g_loss_patch_bce
 from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss, l1_reconstruction_loss
-from genlearn.losses.style import adain, content_loss, gram_matrix, style_loss, total_variation_loss
+from genlearn.losses.style import (
+    adain,
+    adain_content_loss,
+    content_loss,
+    gram_matrix,
+    style_loss,
+    style_statistics_loss,
+    total_variation_loss,
+)
 
 __all__ = [
-    "D_LOSSES", "G_LOSSES", "LOG_2PI", "adain", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
+    "D_LOSSES", "G_LOSSES", "LOG_2PI", "adain", "adain_content_loss", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
     "content_loss", "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "d_loss_patch_bce", "elbo", "g_loss_hinge",
     "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_patch_bce", "g_loss_wasserstein",
     "gaussian_log_likelihood", "gradient_penalty", "gram_matrix", "identity_loss", "iw_log_likelihood", "kl_divergence",
-    "l1_reconstruction_loss", "log_normal", "r1_penalty", "reparameterize", "style_loss", "total_variation_loss",
+    "l1_reconstruction_loss", "log_normal", "r1_penalty", "reparameterize", "style_loss", "style_statistics_loss", "total_variation_loss",
 ]

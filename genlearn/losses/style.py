@@ -4,7 +4,8 @@
 * :func:`content_loss` -- Gatys et al. 2016, Eq. 1;
 * :func:`style_loss` -- Gatys et al. 2016, Eqs. 4-5, on normalized Gram matrices (the same value);
 * :func:`total_variation_loss` -- a smoothness prior on the image (Johnson et al. 2016, Sec. 3.3);
-* :func:`adain` -- adaptive instance normalization (Huang & Belongie 2017, Eq. 8).
+* :func:`adain` -- adaptive instance normalization (Huang & Belongie 2017, Eq. 8), and the two losses
+  its decoder trains with: :func:`adain_content_loss` (Eq. 12) and :func:`style_statistics_loss` (Eq. 13).
 """
 
 from __future__ import annotations
@@ -89,9 +90,43 @@ def adain(content: torch.Tensor, style: torch.Tensor, eps: float = 1e-5) -> torc
     _check_features(style, "adain's style features")
     if style.shape[1] != content.shape[1] or style.shape[0] not in (1, content.shape[0]):
         raise ValueError(f"adain needs style features with the content's channels and batch (or batch 1), got {tuple(content.shape)} and {tuple(style.shape)}")
-    mu_x, sigma_x = content.mean((2, 3), keepdim=True), (content.var((2, 3), keepdim=True, correction=0) + eps).sqrt()  # (N, C, 1, 1)
-    mu_y, sigma_y = style.mean((2, 3), keepdim=True), (style.var((2, 3), keepdim=True, correction=0) + eps).sqrt()
+    (mu_x, sigma_x), (mu_y, sigma_y) = _mean_std(content, eps), _mean_std(style, eps)  # (N, C, 1, 1) each
     return sigma_y * (content - mu_x) / sigma_x + mu_y
 
 
-__all__ = ["adain", "content_loss", "gram_matrix", "style_loss", "total_variation_loss"]
+def _mean_std(f: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image, per-channel mean and ``sqrt(var + eps)`` over the positions (Eqs. 5-6): (N, C, H, W) -> (N, C, 1, 1) each."""
+    return f.mean((2, 3), keepdim=True), (f.var((2, 3), keepdim=True, correction=0) + eps).sqrt()
+
+
+def adain_content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Huang & Belongie 2017, Eq. 12: the distance between the encoder's features of the output,
+    ``f(g(t))``, and the AdaIN target ``t`` itself (not the content image's features), (N, C, H, W) each.
+
+    The paper writes a Euclidean norm; the authors' code takes the mean squared error, as here.
+    """
+    _check_features(features, "adain_content_loss's features")
+    if features.shape != target.shape:
+        raise ValueError(f"adain_content_loss compares f(g(t)) with t, got {tuple(features.shape)} and {tuple(target.shape)}")
+    return (features - target).pow(2).mean()
+
+
+def style_statistics_loss(features: Mapping[str, torch.Tensor], style_features: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Huang & Belongie 2017, Eq. 13: ``sum_i ||mu(phi_i(g(t))) - mu(phi_i(s))|| + ||sigma(phi_i(g(t))) - sigma(phi_i(s))||``
+    over the layers ``i`` of ``style_features`` (relu1_1 ... relu4_1 for VGG-19); mean squared errors, as the authors' code.
+
+    Args:
+        features: the output's features per layer, (N, C_i, H_i, W_i).
+        style_features: the style images' features per layer, (N or 1, C_i, H'_i, W'_i).
+    """
+    missing = [name for name in style_features if name not in features]
+    if missing:
+        raise ValueError(f"style_statistics_loss lacks the output's features for {missing}")
+    total = 0.0
+    for name, fs in style_features.items():
+        (mu, sigma), (mu_s, sigma_s) = _mean_std(features[name]), _mean_std(fs)  # (N, C, 1, 1) each
+        total = total + (mu - mu_s).pow(2).mean() + (sigma - sigma_s).pow(2).mean()
+    return torch.as_tensor(total)
+
+
+__all__ = ["adain", "adain_content_loss", "content_loss", "gram_matrix", "style_loss", "style_statistics_loss", "total_variation_loss"]
