@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default: runs/MODEL-DATA); an existing checkpoint there is resumed")
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
+    t.add_argument("--style", default=None, help="fast-style: the style image (a shipped name, a file or a URL; default immunohistochemistry)")
 
     s = sub.add_parser("sample", help="draw samples from a trained run; writes an .npz file and a preview .png")
     s.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")
@@ -91,8 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                "with EfficientNet-Lite0, the offline feature network; VGG-19 is used where its weights are at hand.",
     )  # fmt: skip
     st.add_argument("content", metavar="CONTENT")
-    st.add_argument("style", metavar="STYLE")
-    st.add_argument("--method", choices=("gatys",), default="gatys", help="gatys: optimization (Gatys et al. 2016)")
+    st.add_argument("style", metavar="STYLE", nargs="?", default=None, help="the style image (gatys; a fast run has its style built in)")
+    st.add_argument("--method", choices=("gatys", "fast"), default="gatys",
+                    help="gatys: optimization (Gatys et al. 2016); fast: a network trained for one style (train fast-style), with --run")  # fmt: skip
+    st.add_argument("--run", type=Path, default=None, help="fast: the run folder of python -m genlearn train fast-style")
     st.add_argument("--out", type=Path, required=True, help="the stylized image (.png or .jpg)")
     st.add_argument("--size", type=int, default=256, help="shorter side of the output in pixels (default 256; at least 32)")
     st.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
@@ -301,17 +304,47 @@ def stylize(args) -> int:
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UsageError(f"--out must name a .png or .jpg file, got {args.out}")
     check_device(args.device)
+    device = get_device(args.device)
+    if args.method == "fast":
+        return _stylize_fast(args, device)
+    if args.style is None:
+        raise UsageError("gatys needs a STYLE image after CONTENT (a file, a URL or a shipped name such as brick)")
     try:
         content, style = load_image(args.content, args.size)[None], load_image(args.style, args.size)[None]  # (1, 3, H, W)
         net = load_feature_network(args.network, args.weights)
     except ValueError as e:
         raise UsageError(str(e)) from None
     check_writable(args.out.parent, "the stylized image")
-    device = get_device(args.device)
     beta = args.style_weight if args.style_weight is not None else STYLE_WEIGHTS[net.name]
     image, history = stylize_gatys(content.to(device), style.to(device), net.to(device), steps=args.steps, style_weight=beta)
     _write_image(args.out, image[0].cpu())
     print(f"wrote {args.out}: style loss {history['style'][0]:.3g} -> {history['style'][-1]:.3g} in {len(history.steps)} steps")
+    return 0
+
+
+def _stylize_fast(args, device) -> int:
+    import genlearn
+    from genlearn.data import load_image
+    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+
+    if args.run is None:
+        raise UsageError("--method fast needs --run RUN, a run of: python -m genlearn train fast-style --style STYLE --out RUN")
+    ckpt = checkpoint_path(args.run)
+    if not ckpt.is_file():
+        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train fast-style --out {args.run}")
+    payload = load_checkpoint(ckpt)
+    if payload.get("model") != "fast-style":
+        raise UsageError(f"{args.run} holds a {payload.get('model')!r} run; --method fast needs a fast-style run")
+    if args.style is not None:
+        warnings.warn(f"a fast-style run paints its own style ({payload['train_config'].get('style')}); STYLE {args.style} is not used")
+    try:
+        content = load_image(args.content, args.size)[None]  # (1, 3, H, W)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    check_writable(args.out.parent, "the stylized image")
+    net = genlearn.load(ckpt, device=device)
+    _write_image(args.out, net.stylize(content.to(device))[0].cpu())
+    print(f"wrote {args.out} in the style of {payload['train_config'].get('style')}")
     return 0
 
 

@@ -90,8 +90,9 @@ def test_every_generative_model_is_round_tripped():
     from genlearn.models.registry import BUILDABLE
 
     assert set(BUILDABLE) == set(MODELS)  # every command-line model can be reloaded
-    assert set(MODELS) - {"gaussian", "classifier", "cyclegan", "pix2pix"} == set(GENERATIVE)
+    assert set(MODELS) - {"gaussian", "classifier", "cyclegan", "pix2pix", "fast-style"} == set(GENERATIVE)
     assert {m for m, e in BUILDABLE.items() if e.kind == "translation"} == {"cyclegan", "pix2pix"}
+    assert {m for m, e in BUILDABLE.items() if e.kind == "stylize"} == {"fast-style"}
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,7 @@ def test_load_rebuilds_every_model_in_a_fresh_process(runs, tmp_path):
             expected = ema_weights(modules["G_ema"])
             assert any(not torch.equal(expected[k], modules["G"][k]) for k in expected), name  # the EMA is not G
         else:
-            expected = next(modules[k] for k in ("G", "vae", "gaussian", "classifier") if k in modules)
+            expected = next(modules[k] for k in ("G", "vae", "gaussian", "classifier", "net") if k in modules)
         assert set(loaded[name]) == set(expected), name
         assert all(torch.equal(loaded[name][k], expected[k]) for k in expected), name
 
@@ -242,3 +243,17 @@ def test_pix2pix_translates_any_size_through_the_command_line(runs, tmp_path, ca
     capsys.readouterr()
     assert main(["translate", run, "--direction", "BtoA", "--input", str(tmp_path / "photo.png"), "--out", str(tmp_path / "x.png")]) == 2
     assert "one direction" in capsys.readouterr().err
+
+
+def test_a_fast_style_run_stylizes_through_the_command_line(runs, tmp_path, capsys):
+    from PIL import Image
+
+    run = str(runs / "fast-style")
+    assert main(["stylize", "coffee", "--method", "fast", "--run", run, "--size", "40", "--out", str(tmp_path / "fast.png")]) == 0
+    with Image.open(tmp_path / "fast.png") as im:
+        assert im.size == (60, 40) and im.mode == "RGB"  # coffee is 400x600: the shorter side 40, any size accepted
+    assert "in the style of immunohistochemistry" in capsys.readouterr().out
+    assert main(["stylize", "coffee", "--method", "fast", "--run", str(runs / "dcgan"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "needs a fast-style run" in capsys.readouterr().err
+    assert main(["stylize", "coffee", "--method", "fast", "--out", str(tmp_path / "x.png")]) == 2
+    assert "needs --run RUN" in capsys.readouterr().err

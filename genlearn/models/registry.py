@@ -20,7 +20,7 @@ class Buildable(NamedTuple):
     cls: str
     config_cls: str | None  # None: the class takes the model_config's items as keyword arguments
     weights: tuple[str, ...]
-    kind: str = "generative"  # "generative": sample(n, ...); "translation": translate(x, direction); "classifier"
+    kind: str = "generative"  # "generative": sample(n, ...); "translation": translate(x, direction); "stylize": stylize(x); "classifier"
 
 
 BUILDABLE: dict[str, Buildable] = {
@@ -35,6 +35,7 @@ BUILDABLE: dict[str, Buildable] = {
     "classifier": Buildable("genlearn.models.classifier", "DigitsClassifier", "ClassifierConfig", ("classifier",), "classifier"),
     "cyclegan": Buildable("genlearn.models.cyclegan", "CycleGAN", "CycleGANConfig", ("G",), "translation"),
     "pix2pix": Buildable("genlearn.models.pix2pix", "Pix2Pix", "Pix2PixConfig", ("G",), "translation"),
+    "fast-style": Buildable("genlearn.models.transform_net", "TransformNet", "TransformNetConfig", ("net",), "stylize"),
 }
 
 

@@ -32,6 +32,7 @@ MODELS: dict[str, str] = {
     "cvae": "genlearn.recipes.vae",
     "cyclegan": "genlearn.recipes.cyclegan",
     "pix2pix": "genlearn.recipes.pix2pix",
+    "fast-style": "genlearn.recipes.fast_style",
 }
 
 
