@@ -24,6 +24,7 @@ from genlearn.train.fast_style import FastStyleConfig, train_fast_style
 
 DEFAULT_STYLE = "immunohistochemistry"
 CPU_STEPS = 2000
+STYLE_WEIGHT = 1e4  # beta for content weight 1: at 1e6 (Gatys's weight here) the network forgot the content and painted texture
 
 
 def check_data(name: str) -> str:
@@ -54,7 +55,7 @@ def train(args) -> Path:
     content = content_crops(args.data, crop, pick(smoke=8, cpu=2000, gpu=20_000), args.seed)
     features = load_feature_network("auto")
     model = pick(smoke=TransformNetConfig.tiny(), cpu=TransformNetConfig.reference(), gpu=TransformNetConfig.reference())
-    config = FastStyleConfig(batch_size=pick(smoke=2, cpu=4, gpu=4))
+    config = FastStyleConfig(batch_size=pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
     device = get_device(args.device)
 
     def trainer(steps, **fit):
