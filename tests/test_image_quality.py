@@ -59,18 +59,8 @@ def test_sharpness_ratio_separates_blur_from_detail():
     dot[0, 0, 2, 2] = 1.0
     # valid 3x3 positions: the centre responds -4, its four neighbours +1, the four corners 0 -> (16 + 4) / 9
     assert high_frequency_energy(dot).item() == pytest.approx(20 / 9)
-    centre = torch.zeros(1, 1, 5, 5, dtype=torch.bool)
-    centre[..., 2, 2] = True  # only the centre position: (-4)^2
-    assert high_frequency_energy(dot, centre).item() == pytest.approx(16.0)
-    cross = centre.clone()
-    cross[..., 1, 2] = cross[..., 0, 0] = True  # (0, 0) is not a valid position and is ignored: (16 + 1) / 2
-    assert high_frequency_energy(dot, cross).item() == pytest.approx(8.5)
-    half = torch.zeros(3, 1, 32, 32, dtype=torch.bool)
-    half[..., :, :16] = True
-    sharp_left = torch.cat([x[..., :16], blurred[..., 16:]], dim=-1)  # detail kept on the left only
-    assert (sharpness_ratio(sharp_left, x, half) > 0.9).all() and (sharpness_ratio(sharp_left, x, ~half) < 0.5).all()
-    with pytest.raises(ValueError, match="mask must be"):
-        high_frequency_energy(x, half[:, :, :8])
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        high_frequency_energy(x[0])
 
 
 def test_colourfulness_against_a_hand_computation():

@@ -102,26 +102,15 @@ def detail_ratio(x: torch.Tensor, target: torch.Tensor, over: str = "image") -> 
     return ((lx * ly).flatten(1).sum(1) / ly.pow(2).flatten(1).sum(1).clamp_min(1e-12)).float()
 
 
-def high_frequency_energy(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Mean squared 3x3 Laplacian response per image (valid positions, all channels): (N, C, H, W) -> (N,).
-
-    ``mask`` (N, 1, H, W), true where to measure (e.g. under a watermark): the mean then runs over
-    the masked positions only; an image with none gets 0.
-    """
-    energy = laplacian(x).pow(2)  # (N, C, H - 2, W - 2)
-    if mask is None:
-        return energy.flatten(1).mean(1).float()
-    if mask.shape != (x.shape[0], 1, *x.shape[-2:]):
-        raise ValueError(f"mask must be (N, 1, H, W) = {(x.shape[0], 1, *x.shape[-2:])}, got {tuple(mask.shape)}")
-    m = mask[..., 1:-1, 1:-1].to(energy.dtype).expand_as(energy)  # the valid positions
-    return ((energy * m).flatten(1).sum(1) / m.flatten(1).sum(1).clamp_min(1)).float()
+def high_frequency_energy(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared 3x3 Laplacian response per image (valid positions, all channels): (N, C, H, W) -> (N,)."""
+    return laplacian(x).pow(2).flatten(1).mean(1).float()
 
 
-def sharpness_ratio(x: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-image high-frequency energy of ``x`` over that of ``target`` (inside ``mask`` if given):
-    < 1 blurrier, 1 alike, > 1 noisier."""
+def sharpness_ratio(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image high-frequency energy of ``x`` over that of ``target``: < 1 blurrier, 1 alike, > 1 noisier."""
     _check_pair(x, target, "sharpness_ratio")
-    return high_frequency_energy(x, mask) / high_frequency_energy(target, mask).clamp_min(1e-12)
+    return high_frequency_energy(x) / high_frequency_energy(target).clamp_min(1e-12)
 
 
 def colourfulness(x: torch.Tensor) -> torch.Tensor:
