@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--out", type=Path, required=True, help="the stylized image (.png or .jpg)")
     st.add_argument("--size", type=int, default=256, help="shorter side of the output in pixels (default 256; at least 32)")
     st.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
-    st.add_argument("--style-weight", type=float, default=None, help="beta, relative to a content weight of 1 (default: the network's)")
+    st.add_argument("--style-weight", type=float, default=None, help="beta, relative to a content weight of 1 (default 1e6)")
     st.add_argument("--network", choices=("auto", "vgg19", "efficientnet-lite0"), default="auto",
                     help="feature network (default auto: VGG-19 if its weights are cached or given, else EfficientNet-Lite0)")  # fmt: skip
     st.add_argument("--weights", type=Path, default=None, help="weights file for the feature network (e.g. a downloaded vgg19-dcbb9e9d.pth)")
@@ -288,9 +288,6 @@ def translate(args) -> int:
     return 0
 
 
-STYLE_WEIGHTS = {"VGG-19": 1e6, "EfficientNet-Lite0": 1e6}  # beta for a content weight of 1, with genlearn's normalized Grams
-
-
 def stylize(args) -> int:
     from genlearn.data import load_image
     from genlearn.models.features import load_feature_network
@@ -315,8 +312,8 @@ def stylize(args) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     check_writable(args.out.parent, "the stylized image")
-    beta = args.style_weight if args.style_weight is not None else STYLE_WEIGHTS[net.name]
-    image, history = stylize_gatys(content.to(device), style.to(device), net.to(device), steps=args.steps, style_weight=beta)
+    weight = {} if args.style_weight is None else {"style_weight": args.style_weight}  # default: stylize_gatys's
+    image, history = stylize_gatys(content.to(device), style.to(device), net.to(device), steps=args.steps, **weight)
     _write_image(args.out, image[0].cpu())
     print(f"wrote {args.out}: style loss {history['style'][0]:.3g} -> {history['style'][-1]:.3g} in {len(history.steps)} steps")
     return 0
