@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlearn.checks import check_images
 
 # (repeats, kernel, stride, expansion, in_channels, out_channels) per stage: efficientnet_lite_builder.py
 STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
@@ -87,12 +86,9 @@ class EfficientNetLite0(nn.Module):
 
     def extract(self, x: torch.Tensor, layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
         """The activations after each named layer of :data:`LAYERS` ("stem", "block0" ... "block15", "head")."""
-        unknown = [name for name in layers if name not in LAYERS]
-        if unknown:
-            raise ValueError(f"unknown layer(s) {unknown}; EfficientNet-Lite0 has {LAYERS[0]}, block0 ... block15, head")
-        check_images(x, name="the feature network's input", channels=3, value_range=None)
-        if min(x.shape[-2:]) < 32:
-            raise ValueError(f"EfficientNet-Lite0 halves its input 5 times: images need at least 32 pixels a side, got {tuple(x.shape[-2:])}")
+        from genlearn.models.features import check_extract
+
+        check_extract(x, layers, LAYERS, self.name, min_side=32)  # it halves its input 5 times
         wanted, out = set(layers), {}
         last = max(LAYERS.index(name) for name in layers)
         h = self.stem(x)

@@ -47,12 +47,7 @@ class VGG19Features(nn.Module):
 
     def extract(self, x: torch.Tensor, layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
         """The named activations for ``x`` (N, 3, H, W) in [-1, 1]; ``relu{b}_{i}`` is at 1 / 2^(b-1) of the side."""
-        unknown = [name for name in layers if name not in VGG19_LAYERS]
-        if unknown:
-            raise ValueError(f"unknown layer(s) {unknown}; VGG-19 has {', '.join(VGG19_LAYERS)}")
-        check_images(x, name="the feature network's input", channels=3, value_range=None)
-        if min(x.shape[-2:]) < 16:
-            raise ValueError(f"VGG-19 halves its input 4 times before relu5_1: images need at least 16 pixels a side, got {tuple(x.shape[-2:])}")
+        check_extract(x, layers, VGG19_LAYERS, self.name, min_side=16)  # it halves its input 4 times before relu5_1
         h = ((x + 1) / 2 - self.mean) / self.std  # torchvision's ImageNet normalization
         index_to_name = {VGG19_LAYERS[name]: name for name in layers}
         out = {}
@@ -61,6 +56,16 @@ class VGG19Features(nn.Module):
             if i in index_to_name:
                 out[index_to_name[i]] = h
         return out
+
+
+def check_extract(x: torch.Tensor, layers, known, network: str, min_side: int) -> None:
+    """What both feature networks' ``extract`` refuse, in one sentence each: unknown layers, non-RGB input, too small an image."""
+    unknown = [name for name in layers if name not in known]
+    if unknown:
+        raise ValueError(f"unknown layer(s) {unknown}; {network} has {', '.join(known)}")
+    check_images(x, name="the feature network's input", channels=3, value_range=None)
+    if min(x.shape[-2:]) < min_side:
+        raise ValueError(f"{network} needs images of at least {min_side} pixels a side, got {tuple(x.shape[-2:])}")
 
 
 def vgg19_weights_path(weights: str | Path | None = None) -> Path | None:
@@ -129,4 +134,4 @@ def load_feature_network(name: str = "auto", weights: str | Path | None = None, 
     return net
 
 
-__all__ = ["FEATURE_NETWORKS", "load_feature_network", "VGG19_LAYERS", "VGG19Features", "load_vgg19", "softmax_smoothing", "vgg19_weights_path"]
+__all__ = ["FEATURE_NETWORKS", "check_extract", "load_feature_network", "VGG19_LAYERS", "VGG19Features", "load_vgg19", "softmax_smoothing", "vgg19_weights_path"]
