@@ -6,6 +6,8 @@
     python -m genlearn translate runs/cyclegan --direction AtoB --input x.npz --out y.npz
     python -m genlearn translate runs/pix2pix-watermarks --input photo.png --out clean.png  # any size
     python -m genlearn stylize chelsea immunohistochemistry --method gatys --out cat.png  # style transfer
+    python -m genlearn train adain --out runs/adain                        # a decoder for any style, ~10 minutes
+    python -m genlearn stylize chelsea gravel --method adain --run runs/adain --alpha 0.7 --out cat.png
 
 Each model name maps to a recipe module (:data:`genlearn.recipes.MODELS`) with
 ``train(args) -> Path``; ``sample`` rebuilds the run's model with :func:`genlearn.load` and calls
@@ -65,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", type=Path, default=None, help="run folder (default: runs/MODEL-DATA); an existing checkpoint there is resumed")
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: best available)")
-    t.add_argument("--style", default=None, help="fast-style: the style image (a shipped name, a file or a URL; default immunohistochemistry)")
+    t.add_argument("--style", default=None, help="fast-style: the style image (a shipped name, a file or a URL; default "
+                   "immunohistochemistry); adain: names or files, comma-separated, or a folder of paintings (default: shipped textures)")  # fmt: skip
 
     s = sub.add_parser("sample", help="draw samples from a trained run; writes an .npz file and a preview .png")
     s.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")
@@ -89,13 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="CONTENT and STYLE: an image file, an http(s) URL (online only), or a shipped image by name "
                "(photos: chelsea, coffee, astronaut, ...; textures: brick, grass, gravel). Grayscale images are "
                "converted to RGB. gatys optimizes the pixels (Gatys et al. 2016): about 10 s at 256 pixels on 2 CPU cores "
-               "with EfficientNet-Lite0, the offline feature network; VGG-19 is used where its weights are at hand.",
+               "with EfficientNet-Lite0, the offline feature network; VGG-19 is used where its weights are at hand. "
+               "fast and adain run a trained network (python -m genlearn train fast-style / adain) in well under a second.",
     )  # fmt: skip
     st.add_argument("content", metavar="CONTENT")
-    st.add_argument("style", metavar="STYLE", nargs="?", default=None, help="the style image (gatys; a fast run has its style built in)")
-    st.add_argument("--method", choices=("gatys", "fast"), default="gatys",
-                    help="gatys: optimization (Gatys et al. 2016); fast: a network trained for one style (train fast-style), with --run")  # fmt: skip
-    st.add_argument("--run", type=Path, default=None, help="fast: the run folder of python -m genlearn train fast-style")
+    st.add_argument("style", metavar="STYLE", nargs="?", default=None, help="the style image (gatys, adain; a fast run has its style built in)")
+    st.add_argument("--method", choices=("gatys", "fast", "adain"), default="gatys",
+                    help="gatys: optimization (Gatys et al. 2016); fast: a network trained for one style (train fast-style); "
+                         "adain: a decoder for any style (train adain); fast and adain need --run")  # fmt: skip
+    st.add_argument("--run", type=Path, default=None, help="fast, adain: the run folder of python -m genlearn train fast-style / adain")
+    st.add_argument("--alpha", type=float, default=1.0, help="adain: content-style trade-off, 0 (content) to 1 (full style; default)")
+    st.add_argument("--keep-colours", action="store_true", help="gatys, adain: give the style image the content's colours first")
     st.add_argument("--out", type=Path, required=True, help="the stylized image (.png or .jpg)")
     st.add_argument("--size", type=int, default=256, help="shorter side of the output in pixels (default 256; at least 32)")
     st.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
@@ -289,7 +296,6 @@ def translate(args) -> int:
 
 
 def stylize(args) -> int:
-    from genlearn.data import load_image
     from genlearn.models.features import load_feature_network
     from genlearn.runtime import get_device
     from genlearn.train.gatys import stylize_gatys
@@ -300,14 +306,18 @@ def stylize(args) -> int:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UsageError(f"--out must name a .png or .jpg file, got {args.out}")
+    if not 0 <= args.alpha <= 1:
+        raise UsageError(f"--alpha must be between 0 (the content) and 1 (full style), got {args.alpha}")
     check_device(args.device)
     device = get_device(args.device)
     if args.method == "fast":
         return _stylize_fast(args, device)
     if args.style is None:
-        raise UsageError("gatys needs a STYLE image after CONTENT (a file, a URL or a shipped name such as brick)")
+        raise UsageError(f"{args.method} needs a STYLE image after CONTENT (a file, a URL or a shipped name such as brick)")
     try:
-        content, style = load_image(args.content, args.size)[None], load_image(args.style, args.size)[None]  # (1, 3, H, W)
+        content, style = _content_and_style(args)
+        if args.method == "adain":
+            return _stylize_adain(args, content, style, device)
         net = load_feature_network(args.network, args.weights)
     except ValueError as e:
         raise UsageError(str(e)) from None
@@ -319,19 +329,56 @@ def stylize(args) -> int:
     return 0
 
 
+def _content_and_style(args) -> tuple[torch.Tensor, torch.Tensor]:
+    """CONTENT and STYLE as (1, 3, H, W), the style recoloured to the content's colours with --keep-colours."""
+    from genlearn.data import load_image, match_colour
+
+    content, style = load_image(args.content, args.size), load_image(args.style, args.size)  # (3, H, W)
+    if args.keep_colours:
+        style = match_colour(style, content)
+    return content[None], style[None]
+
+
+def _stylize_adain(args, content: torch.Tensor, style: torch.Tensor, device) -> int:
+    import genlearn
+    from genlearn.models.adain import AdaINConfig, build_adain
+
+    payload = _checked_run(args, "adain")
+    check_writable(args.out.parent, "the stylized image")
+    if args.weights is None:
+        model = genlearn.load(payload["path"], device=device)
+    else:  # the encoder's weights from --weights (a VGG-19 run on a machine without torchvision's cache)
+        model = build_adain(AdaINConfig.from_dict(payload["model_config"]), args.weights)
+        model.decoder.load_state_dict(payload["modules"]["decoder"])
+        model = model.to(device).eval()
+    _write_image(args.out, model.stylize(content.to(device), style.to(device), alpha=args.alpha)[0].cpu())
+    print(f"wrote {args.out}: {args.content} in the style of {args.style} (AdaIN, alpha {args.alpha:g})")
+    return 0
+
+
+def _checked_run(args, model: str) -> dict:
+    """The checkpoint of ``--run`` if it is a run of ``model`` (its path under "path"); else one sentence."""
+    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+
+    train = "fast-style --style STYLE" if model == "fast-style" else model
+    if args.run is None:
+        raise UsageError(f"--method {args.method} needs --run RUN, a run of: python -m genlearn train {train} --out RUN")
+    ckpt = checkpoint_path(args.run)
+    if not ckpt.is_file():
+        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train {model} --out {args.run}")
+    payload = load_checkpoint(ckpt)
+    if payload.get("model") != model:
+        article = "an" if model[0] in "aeiou" else "a"
+        raise UsageError(f"{args.run} holds a {payload.get('model')!r} run; --method {args.method} needs {article} {model} run")
+    return {**payload, "path": ckpt}
+
+
 def _stylize_fast(args, device) -> int:
     import genlearn
     from genlearn.data import load_image
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
 
-    if args.run is None:
-        raise UsageError("--method fast needs --run RUN, a run of: python -m genlearn train fast-style --style STYLE --out RUN")
-    ckpt = checkpoint_path(args.run)
-    if not ckpt.is_file():
-        raise UsageError(f"no checkpoint at {ckpt}; train first with: python -m genlearn train fast-style --out {args.run}")
-    payload = load_checkpoint(ckpt)
-    if payload.get("model") != "fast-style":
-        raise UsageError(f"{args.run} holds a {payload.get('model')!r} run; --method fast needs a fast-style run")
+    payload = _checked_run(args, "fast-style")
+    ckpt = payload["path"]
     if args.style is not None:
         warnings.warn(f"a fast-style run paints its own style ({payload['train_config'].get('style')}); STYLE {args.style} is not used")
     try:

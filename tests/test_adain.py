@@ -62,3 +62,45 @@ def test_a_short_run_lowers_the_loss_and_resumes_bit_for_bit(encoder, tmp_path):
     resumed, h2 = train_adain(AdaINStyleTransfer(encoder, AdaINDecoder(cfg)), content, style, config=config, steps=30, checkpoint=ckpt, progress=False)
     assert h2["loss"] == history["loss"]
     assert all(torch.equal(a, b) for a, b in zip(resumed.decoder.state_dict().values(), model.decoder.state_dict().values()))
+
+
+def test_mixing_styles_follows_eq_15_at_any_size(encoder):
+    torch.manual_seed(0)
+    model = AdaINStyleTransfer(encoder, AdaINDecoder(AdaINDecoderConfig.for_network("EfficientNet-Lite0", width=4))).eval()
+    c = torch.rand(1, 3, 37, 45) * 2 - 1  # not multiples of 8: padded, then cropped back
+    s1, s2 = load_texture("brick", (40, 40))[None], load_photo("immunohistochemistry", (56, 48))[None]
+    out = model.mix(c, [s1, s2], [0.25, 0.75], alpha=0.8)
+    assert out.shape == c.shape and out.abs().max() <= 1
+    assert torch.equal(model.mix(c, [s1, s2], [1.0, 0.0]), model.stylize(c, s1))
+    # by hand: pad, mix the two AdaIN targets, blend with the content features, decode, crop
+    x = torch.nn.functional.pad(c, (0, 3, 0, 3), mode="reflect")
+    fc = model.encode(x)
+    t = 0.25 * adain(fc, model.encode(s1)) + 0.75 * adain(fc, model.encode(s2))
+    with torch.no_grad():
+        expected = model.decoder(0.2 * fc + 0.8 * t)[..., :37, :45].clamp(-1, 1)
+    assert torch.allclose(out, expected, atol=1e-6)
+    with pytest.raises(ValueError, match="summing to 1"):
+        model.mix(c, [s1, s2], [0.5, 0.6])
+    with pytest.raises(ValueError, match="one weight"):
+        model.mix(c, [s1, s2], [1.0])
+
+
+def test_the_config_rebuilds_the_same_shapes(encoder):
+    from genlearn.models.adain import AdaINConfig, build_adain
+
+    model = AdaINStyleTransfer(encoder, AdaINDecoder(AdaINDecoderConfig.for_network("EfficientNet-Lite0", width=4)))
+    again = build_adain(AdaINConfig.from_dict(model.config.to_dict()))
+    assert again.config == model.config == AdaINConfig("EfficientNet-Lite0", 4)
+    assert {k: v.shape for k, v in again.decoder.state_dict().items()} == {k: v.shape for k, v in model.decoder.state_dict().items()}
+    assert all(torch.equal(a, b) for a, b in zip(again.encoder.state_dict().values(), encoder.state_dict().values()))
+    with pytest.raises(ValueError, match="no AdaIN encoder layer"):
+        AdaINConfig(network="ResNet-50")
+
+
+def test_the_recipe_keeps_the_unseen_styles_out():
+    from genlearn.recipes.adain import TRAIN_STYLES, UNSEEN_STYLES, style_crops, style_images
+
+    assert not set(TRAIN_STYLES) & set(UNSEEN_STYLES)
+    assert len(style_images(None, 32)) == len(TRAIN_STYLES)
+    assert [tuple(x.shape) for x in style_images("gravel, coffee", 32)] == [(3, 32, 32), (3, 32, 48)]
+    assert style_crops("gravel", 16, 5, seed=0).shape == (5, 3, 16, 16)

@@ -90,9 +90,9 @@ def test_every_generative_model_is_round_tripped():
     from genlearn.models.registry import BUILDABLE
 
     assert set(BUILDABLE) == set(MODELS)  # every command-line model can be reloaded
-    assert set(MODELS) - {"gaussian", "classifier", "cyclegan", "pix2pix", "fast-style"} == set(GENERATIVE)
+    assert set(MODELS) - {"gaussian", "classifier", "cyclegan", "pix2pix", "fast-style", "adain"} == set(GENERATIVE)
     assert {m for m, e in BUILDABLE.items() if e.kind == "translation"} == {"cyclegan", "pix2pix"}
-    assert {m for m, e in BUILDABLE.items() if e.kind == "stylize"} == {"fast-style"}
+    assert {m for m, e in BUILDABLE.items() if e.kind == "stylize"} == {"fast-style", "adain"}
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,10 @@ def runs(tmp_path_factory):
 
 LOAD_IN_A_FRESH_PROCESS = """
 import sys, torch, genlearn
+from genlearn.models.registry import BUILDABLE
 root, names, out = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
-torch.save({name: genlearn.load(f"{root}/{name}").state_dict() for name in names}, out)
+models = {name: genlearn.load(f"{root}/{name}") for name in names}
+torch.save({name: (getattr(m, BUILDABLE[name].into) if BUILDABLE[name].into else m).state_dict() for name, m in models.items()}, out)
 """
 
 
@@ -138,7 +140,7 @@ def test_load_rebuilds_every_model_in_a_fresh_process(runs, tmp_path):
             expected = ema_weights(modules["G_ema"])
             assert any(not torch.equal(expected[k], modules["G"][k]) for k in expected), name  # the EMA is not G
         else:
-            expected = next(modules[k] for k in ("G", "vae", "gaussian", "classifier", "net") if k in modules)
+            expected = next(modules[k] for k in ("G", "vae", "gaussian", "classifier", "net", "decoder") if k in modules)
         assert set(loaded[name]) == set(expected), name
         assert all(torch.equal(loaded[name][k], expected[k]) for k in expected), name
 
@@ -257,3 +259,33 @@ def test_a_fast_style_run_stylizes_through_the_command_line(runs, tmp_path, caps
     assert "needs a fast-style run" in capsys.readouterr().err
     assert main(["stylize", "coffee", "--method", "fast", "--out", str(tmp_path / "x.png")]) == 2
     assert "needs --run RUN" in capsys.readouterr().err
+
+
+def test_an_adain_run_stylizes_any_style_through_the_command_line(runs, tmp_path, capsys):
+    from PIL import Image
+
+    import genlearn
+    from genlearn.data import load_image, match_colour
+
+    run = str(runs / "adain")
+    out = tmp_path / "adain.png"
+    assert main(["stylize", "coffee", "gravel", "--method", "adain", "--run", run, "--size", "40", "--alpha", "0.5", "--out", str(out)]) == 0
+    assert "in the style of gravel (AdaIN, alpha 0.5)" in capsys.readouterr().out
+    with Image.open(out) as im:
+        assert im.size == (60, 40) and im.mode == "RGB"  # any size: padded to a multiple of 8 and cropped back
+        written = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).float() / 127.5 - 1
+    model = genlearn.load(run)
+    content, style = load_image("coffee", 40)[None], load_image("gravel", 40)[None]
+    assert torch.allclose(written, model.stylize(content, style, alpha=0.5)[0], atol=1 / 127)  # the same as in Python
+    assert main(["stylize", "coffee", "gravel", "--method", "adain", "--run", run, "--size", "40", "--keep-colours", "--out", str(out)]) == 0
+    with Image.open(out) as im:
+        kept = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).float() / 127.5 - 1
+    recoloured = match_colour(style[0], content[0])[None]
+    assert torch.allclose(kept, model.stylize(content, recoloured)[0], atol=1 / 127)
+    capsys.readouterr()
+    assert main(["stylize", "coffee", "--method", "adain", "--run", run, "--out", str(tmp_path / "x.png")]) == 2
+    assert "adain needs a STYLE image" in capsys.readouterr().err
+    assert main(["stylize", "coffee", "brick", "--method", "adain", "--run", str(runs / "fast-style"), "--out", str(out)]) == 2
+    assert "needs an adain run" in capsys.readouterr().err
+    assert main(["stylize", "coffee", "brick", "--method", "adain", "--run", run, "--alpha", "2", "--out", str(out)]) == 2
+    assert "--alpha must be between 0" in capsys.readouterr().err

@@ -115,3 +115,27 @@ def test_softmax_smoothing_spreads_peaky_activations():
     assert softmax_smoothing(f, temperature=10.0)[0, 0, 0, 0] < s[0, 0, 0, 0]  # a higher temperature smooths more
     with pytest.raises(ValueError, match="temperature"):
         softmax_smoothing(f, temperature=0.0)
+
+
+def test_random_multiscale_features_are_seeded_and_strided(capsys):
+    from genlearn.models.features import load_feature_network
+    from genlearn.models.random_features import RandomMultiScaleFeatures
+
+    net = load_feature_network("random")
+    assert "random multi-scale" in capsys.readouterr().out
+    x = torch.rand(2, 3, 64, 48) * 2 - 1
+    f = net.extract(x, net.style_layers)
+    assert {k: tuple(v.shape) for k, v in f.items()} == {
+        "scale3": (2, 64, 62, 46), "scale5": (2, 64, 60, 44), "scale7": (2, 64, 58, 42),
+        "scale11": (2, 64, 27, 19), "scale15": (2, 64, 25, 17), "scale23": (2, 64, 14, 9),
+    }  # fmt: skip
+    assert min(v.min().item() for v in f.values()) >= 0  # ReLU outputs
+    same, other = RandomMultiScaleFeatures(seed=0), RandomMultiScaleFeatures(seed=1)
+    assert torch.equal(same.extract(x, ["scale7"])["scale7"], f["scale7"])
+    assert not torch.equal(other.extract(x, ["scale7"])["scale7"], f["scale7"])
+    h = ((x + 1) / 2 - net.mean) / net.std
+    assert torch.allclose(f["scale11"], F.relu(F.conv2d(h, net.w11, stride=2)), atol=1e-5)
+    with pytest.raises(ValueError, match="at least 23 pixels"):
+        net.extract(x[..., :20, :20], ["scale3"])
+    with pytest.raises(ValueError, match="no weights file"):
+        load_feature_network("random", weights="x.pth")

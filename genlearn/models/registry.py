@@ -20,7 +20,8 @@ class Buildable(NamedTuple):
     cls: str
     config_cls: str | None  # None: the class takes the model_config's items as keyword arguments
     weights: tuple[str, ...]
-    kind: str = "generative"  # "generative": sample(n, ...); "translation": translate(x, direction); "stylize": stylize(x); "classifier"
+    kind: str = "generative"  # "generative": sample(n, ...); "translation": translate(x, direction); "stylize": stylize(x[, style]); "classifier"
+    into: str | None = None  # the weights belong to this submodule (the rest is fixed and rebuilt, such as AdaIN's encoder)
 
 
 BUILDABLE: dict[str, Buildable] = {
@@ -36,6 +37,7 @@ BUILDABLE: dict[str, Buildable] = {
     "cyclegan": Buildable("genlearn.models.cyclegan", "CycleGAN", "CycleGANConfig", ("G",), "translation"),
     "pix2pix": Buildable("genlearn.models.pix2pix", "Pix2Pix", "Pix2PixConfig", ("G",), "translation"),
     "fast-style": Buildable("genlearn.models.transform_net", "TransformNet", "TransformNetConfig", ("net",), "stylize"),
+    "adain": Buildable("genlearn.models.adain", "build_adain", "AdaINConfig", ("decoder",), "stylize", into="decoder"),
 }
 
 

@@ -33,6 +33,7 @@ MODELS: dict[str, str] = {
     "cyclegan": "genlearn.recipes.cyclegan",
     "pix2pix": "genlearn.recipes.pix2pix",
     "fast-style": "genlearn.recipes.fast_style",
+    "adain": "genlearn.recipes.adain",
 }
 
 

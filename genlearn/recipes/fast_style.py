@@ -31,7 +31,7 @@ def check_data(name: str) -> str:
     """"photos" (or the command line's default "digits": the same) or a folder of content images."""
     if name in ("photos", "digits") or Path(name).is_dir():
         return name
-    raise ValueError(f"fast-style trains on content photos: --data photos (offline, the default) or a folder of your images; got {name!r}")
+    raise ValueError(f"style transfer trains on content photos: --data photos (offline, the default) or a folder of your images; got {name!r}")
 
 
 def content_crops(data: str, crop: int, n: int, seed: int) -> torch.Tensor:

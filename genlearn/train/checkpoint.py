@@ -182,7 +182,8 @@ def load_run(run: str | os.PathLike, device: str | torch.device | None = None) -
         raise CheckpointError(f"{path} has no weights for a {model!r} model (looked for {', '.join(BUILDABLE[model].weights)})")
     state = payload["modules"][key]
     try:
-        net.load_state_dict(ema_weights(state) if key.endswith("_ema") else state)
+        target = getattr(net, BUILDABLE[model].into) if BUILDABLE[model].into else net
+        target.load_state_dict(ema_weights(state) if key.endswith("_ema") else state)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
         raise CheckpointError(f"{path}: the weights do not match its model_config ({first}); the file was edited or is corrupt") from None

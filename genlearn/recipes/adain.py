@@ -1,0 +1,68 @@
+"""Recipe ``python -m genlearn train adain``: AdaIN's decoder for any style (Huang & Belongie 2017).
+
+Content: random crops of the 10 training photos that ship with scikit-image, scikit-learn and
+matplotlib (``--data photos``, the default), or of a folder of your own (COCO in the paper).
+Styles: ``--style`` takes the offline set (default: :data:`TRAIN_STYLES`, with
+:data:`UNSEEN_STYLES` kept out so the chapter can try styles the decoder never saw), a
+comma-separated list of names or files, or a folder of paintings (WikiArt in the paper).
+Encoder: VGG-19's relu4_1 where its weights are cached, else EfficientNet-Lite0's block4 (offline).
+In the ``cpu`` profile: 128-pixel crops, a width-32 decoder, a 10-minute budget.
+``python -m genlearn stylize CONTENT STYLE --method adain --run RUN --out OUT`` applies it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from genlearn.data import RandomCropDataset, load_image, load_image_folder
+from genlearn.models.adain import AdaINConfig, build_adain
+from genlearn.models.features import load_feature_network
+from genlearn.recipes import UsageError, run_training
+from genlearn.recipes.fast_style import check_data, content_crops  # noqa: F401  (check_data: the CLI asks every recipe)
+from genlearn.runtime import get_device, pick, seed_everything
+from genlearn.train.adain import AdaINTrainConfig, train_adain
+from genlearn.train.checkpoint import run_info
+
+TRAIN_STYLES = ("brick", "grass", "hubble_deep_field", "immunohistochemistry", "coins", "moon")
+UNSEEN_STYLES = ("gravel", "retina")  # never a style in training: the chapter's test of "any style"
+
+
+def style_images(style: str | None, side: int) -> list[torch.Tensor]:
+    """The style images (3, H, W), shorter side ``side``: the offline set, a comma-separated list, or a folder."""
+    if style is None or style == "shipped":
+        names: list[str] = list(TRAIN_STYLES)
+    elif Path(style).expanduser().is_dir():
+        x, _ = load_image_folder(Path(style).expanduser(), side)  # (M, C, side, side)
+        return list(x if x.shape[1] == 3 else x.repeat(1, 3, 1, 1))
+    else:
+        names = [n.strip() for n in style.split(",") if n.strip()]
+    try:
+        return [load_image(n, side) for n in names]
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def style_crops(style: str | None, crop: int, n: int, seed: int) -> torch.Tensor:
+    """``n`` random ``crop`` x ``crop`` crops (n, 3, crop, crop) of the style images."""
+    crops = RandomCropDataset(style_images(style, 2 * crop), crop=crop, length=n, seed=seed + 1)
+    return torch.stack([crops[i] for i in range(n)])
+
+
+def train(args) -> Path:
+    crop = pick(smoke=32, cpu=128, gpu=256)
+    style = style_crops(getattr(args, "style", None), crop, pick(smoke=8, cpu=1000, gpu=20_000), args.seed)
+    content = content_crops(args.data, crop, pick(smoke=8, cpu=2000, gpu=20_000), args.seed)
+    network = load_feature_network("auto")  # prints which
+    model = AdaINConfig(network=network.name, width=pick(smoke=4, cpu=32, gpu=64))
+    config = AdaINTrainConfig(batch_size=pick(smoke=2, cpu=8, gpu=8))
+    device = get_device(args.device)
+
+    def trainer(steps, **fit):
+        seed_everything(args.seed)
+        return train_adain(build_adain(model), content, style, config=config, steps=steps, seed=args.seed, device=device, **fit)
+
+    described = getattr(args, "style", None) or "shipped"
+    run = run_info("adain", model.to_dict(), config.to_dict() | {"style": described}, args.data, args.seed)
+    return run_training(args, trainer, run, default_steps=pick(smoke=4, cpu=5000, gpu=160_000), cpu_minutes=10.0)
