@@ -108,13 +108,22 @@ def test_softmax_smoothing_spreads_peaky_activations():
 
     f = torch.zeros(2, 3, 4, 4)
     f[0, 0, 0, 0] = 10.0  # one peak
-    s = softmax_smoothing(f)
-    assert torch.allclose(s.flatten(1).sum(1), torch.ones(2))  # a distribution over the layer's activations, per image
-    assert torch.allclose(s[1], torch.full((3, 4, 4), 1 / 48))  # flat in, flat out
+    s = softmax_smoothing(f, temperature=1.0)
+    assert torch.allclose(s.flatten(1).mean(1), torch.ones(2))  # C H W times a distribution over the layer's activations
+    assert torch.allclose(s[1], torch.ones(3, 4, 4))  # flat in, flat out
     assert s[0, 0, 0, 0] / s[0, 1, 1, 1] == pytest.approx(torch.e**10, rel=1e-4)
     assert softmax_smoothing(f, temperature=10.0)[0, 0, 0, 0] < s[0, 0, 0, 0]  # a higher temperature smooths more
+    sd = f[0].std()
+    assert torch.allclose(softmax_smoothing(f)[0], softmax_smoothing(f[:1], temperature=sd.item())[0])  # "std": T = the image's sd
     with pytest.raises(ValueError, match="temperature"):
         softmax_smoothing(f, temperature=0.0)
+    # the entropy that says how peaky a layer is: 1 for flat activations, near 0 for one peak among many
+    from genlearn.models.features import activation_entropy
+
+    peak = torch.zeros(1, 8, 16, 16)
+    peak[0, 0, 0, 0] = 50.0
+    h = activation_entropy(torch.cat([torch.zeros(1, 8, 16, 16), peak]))
+    assert h[0].item() == pytest.approx(1.0) and h[1].item() < 0.01
 
 
 def test_random_multiscale_features_are_seeded_and_strided(capsys):

@@ -26,7 +26,7 @@ def test_the_style_loss_falls_and_the_image_stays_in_range(images, optimizer):
 
 def test_a_transform_and_a_time_budget(images):
     content, style, net = images
-    out, history = stylize_gatys(content, style, net, steps=1000, transform=softmax_smoothing, style_weight=1e12,
+    out, history = stylize_gatys(content, style, net, steps=1000, transform=softmax_smoothing, style_weight=1e6,
                                  time_budget=0.5, progress=False)  # fmt: skip
     assert len(history.steps) < 1000 and history.events["stop"][-1][1] == "budget"
     assert torch.isfinite(out).all()
@@ -40,3 +40,33 @@ def test_bad_input(images):
         stylize_gatys(content, style, net, steps=0)
     with pytest.raises(ValueError, match="at least 32 pixels"):
         stylize_gatys(content[..., :16, :16], style, net, steps=1, progress=False)
+
+
+def test_init_from_noise_is_seeded_and_the_scores_match_the_logged_losses(images):
+    from genlearn.metrics.style import content_distance, style_distance
+
+    content, style, net = images
+    a, ha = stylize_gatys(content, style, net, steps=1, init="noise", seed=3, style_weight=1e6, progress=False)
+    b, hb = stylize_gatys(content, style, net, steps=1, init="noise", seed=3, style_weight=1e6, progress=False)
+    assert torch.equal(a, b) and ha["content"][0] > 0  # from noise the content loss is not 0
+    start = (torch.rand(content.shape, generator=torch.Generator().manual_seed(3)) * 2 - 1)
+    # the logs are taken before each step's update, so step 1's losses are those of the start image
+    assert style_distance(start, style, net).item() == pytest.approx(ha["style"][0], rel=1e-4)
+    assert content_distance(start, content, net).item() == pytest.approx(ha["content"][0], rel=1e-4)
+    assert style_distance(style, style, net).item() == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="init must"):
+        stylize_gatys(content, style, net, init="zeros")
+    with pytest.raises(ValueError, match="content's shape"):
+        stylize_gatys(content, style, net, init=style[..., :32, :32])
+
+
+def test_colour_distance_of_a_shift_is_its_squared_length():
+    from genlearn.metrics.style import colour_distance
+
+    x = load_photo("chelsea", (32, 32))[None] * 0.5  # inside [-0.5, 0.5]: a shift of 0.1 stays an image
+    shifted = x + torch.tensor([0.1, -0.2, 0.0]).view(1, 3, 1, 1)
+    assert colour_distance(x, x).item() == pytest.approx(0.0, abs=1e-9)
+    assert colour_distance(shifted, x).item() == pytest.approx(0.01 + 0.04, rel=1e-6)  # same covariance, mean moved
+    p = x.reshape(3, -1).double()
+    scaled = 0.25 * (p.mean(1).square().sum() + p.var(1, unbiased=False).sum())  # |mu / 2|^2 + tr(C / 4 + C - 2 C / 2)
+    assert colour_distance(x * 0.5, x).item() == pytest.approx(scaled.item(), rel=1e-5)

@@ -13,10 +13,11 @@ import torch
 from genlearn.checks import check_images
 
 
-def _mean_cov(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def pixel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (3,) and covariance (3, 3) of an image's (3, H, W) RGB values, each pixel a sample, in float64."""
     pixels = x.reshape(3, -1).double()  # (3, H W)
-    mu = pixels.mean(dim=1, keepdim=True)
-    d = pixels - mu
+    mu = pixels.mean(dim=1)
+    d = pixels - mu[:, None]
     return mu, d @ d.T / pixels.shape[1]
 
 
@@ -36,11 +37,11 @@ def match_colour(source: torch.Tensor, target: torch.Tensor, clamp: bool = True)
         if x.ndim != 3:
             raise ValueError(f"match_colour takes single images (3, H, W); {name} has shape {tuple(x.shape)}")
         check_images(x[None], name=name, channels=3)
-    mu_s, cov_s = _mean_cov(source)
-    mu_t, cov_t = _mean_cov(target)
+    mu_s, cov_s = pixel_stats(source)
+    mu_t, cov_t = pixel_stats(target)
     a = _sqrtm(cov_t, 0.5) @ _sqrtm(cov_s, -0.5)  # (3, 3)
-    y = (a @ (source.reshape(3, -1).double() - mu_s) + mu_t).reshape(source.shape).to(source.dtype)
+    y = (a @ (source.reshape(3, -1).double() - mu_s[:, None]) + mu_t[:, None]).reshape(source.shape).to(source.dtype)
     return y.clamp(-1, 1) if clamp else y
 
 
-__all__ = ["match_colour"]
+__all__ = ["match_colour", "pixel_stats"]

@@ -45,6 +45,8 @@ def stylize_gatys(
     content_layer: str | None = None,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     lr: float = 0.02,
+    init: str | torch.Tensor = "content",
+    seed: int = 0,
     time_budget: float | None = None,
     progress: bool = True,
 ) -> Stylized:
@@ -57,6 +59,8 @@ def stylize_gatys(
         content_weight, style_weight, tv_weight: alpha, beta and the TV weight (Eq. 7 plus TV).
         style_layers, content_layer: default the network's (VGG-19: relu1_1 ... relu5_1 and relu4_2).
         transform: applied to each style layer's features before the Gram matrix (generated and style alike).
+        init: "content" (start from the content image), "noise" (white noise, seeded by ``seed``: the paper's
+            start, and the one that shows what a loss alone keeps) or an image (1, 3, H, W) of the content's size.
     """
     check_images(content, name="the content image", channels=3)
     check_images(style, name="the style image", channels=3)
@@ -71,7 +75,7 @@ def stylize_gatys(
     with torch.no_grad():
         target = network.extract(content, [c_layer])[c_layer]  # P: (1, C, H_l, W_l)
         grams = {name: gram_matrix(t(f)) for name, f in network.extract(style, layers).items()}  # A: (1, C_l, C_l)
-    x = content.detach().clone().requires_grad_(True)  # start from the content image
+    x = _start(content, init, seed).requires_grad_(True)
     opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=50) if optimizer == "lbfgs" else torch.optim.Adam([x], lr=lr)
     history, logs = History(), {}
 
@@ -98,6 +102,19 @@ def stylize_gatys(
             history.record("stop", step + 1, "budget")
             break
     return Stylized(x.detach(), history)
+
+
+def _start(content: torch.Tensor, init: str | torch.Tensor, seed: int) -> torch.Tensor:
+    if isinstance(init, torch.Tensor):
+        if init.shape != content.shape:
+            raise ValueError(f"init must have the content's shape {tuple(content.shape)}, got {tuple(init.shape)}")
+        return init.detach().clone().to(content.device)
+    if init == "content":
+        return content.detach().clone()
+    if init == "noise":
+        g = torch.Generator().manual_seed(seed)
+        return (torch.rand(content.shape, generator=g) * 2 - 1).to(content.device)  # uniform white noise in [-1, 1]
+    raise ValueError(f"init must be 'content', 'noise' or an image tensor, got {init!r}")
 
 
 __all__ = ["OPTIMIZERS", "Stylized", "stylize_gatys"]

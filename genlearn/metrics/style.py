@@ -1,0 +1,67 @@
+"""How much style and how much content an image carries, per image: chapters 9 and 10 score every method with these.
+
+* :func:`style_distance` -- Gatys's style loss (Eqs. 4-5, equal layer weights) of each image against one
+  style image, under any feature network, so optimization, feed-forward and AdaIN results are scored alike
+  (and by a network other than the one that made them).
+* :func:`content_distance` -- Gatys's content loss (Eq. 1) of each image against its content image.
+* :func:`colour_distance` -- the Fréchet distance between Gaussian fits of the pixels' RGB values, a score of
+  colour that involves no network at all.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from genlearn.checks import check_images
+from genlearn.data.colour import pixel_stats
+from genlearn.losses.style import content_loss, gram_matrix, style_loss
+from genlearn.metrics.frechet import frechet_distance_from_stats
+
+
+@torch.no_grad()
+def style_distance(
+    images: torch.Tensor,
+    style: torch.Tensor,
+    network: torch.nn.Module,
+    layers: tuple[str, ...] | None = None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Style loss of each of ``images`` (N, 3, H, W) against ``style`` (1, 3, H', W') over ``layers``
+    (default: the network's style layers, equal weights summing to 1): (N,)."""
+    check_images(images, name="the images to score", channels=3)
+    check_images(style, name="the style image", channels=3)
+    layers = tuple(layers or network.style_layers)
+    t = transform or (lambda f: f)
+    grams = {name: gram_matrix(t(f)) for name, f in network.extract(style, layers).items()}
+    weights = {name: 1.0 / len(layers) for name in layers}
+    out = []
+    for x in images:
+        f = network.extract(x[None], layers)
+        out.append(style_loss({name: t(v) for name, v in f.items()}, grams, weights))
+    return torch.stack(out)
+
+
+@torch.no_grad()
+def content_distance(images: torch.Tensor, content: torch.Tensor, network: torch.nn.Module, layer: str | None = None) -> torch.Tensor:
+    """Content loss of each of ``images`` (N, 3, H, W) against the content images (1 or N, 3, H, W) at ``layer``: (N,)."""
+    check_images(images, name="the images to score", channels=3)
+    check_images(content, name="the content image", channels=3)
+    if content.shape[-2:] != images.shape[-2:]:
+        raise ValueError(f"content_distance compares images of one size, got {tuple(images.shape)} and {tuple(content.shape)}")
+    layer = layer or network.content_layer
+    target = network.extract(content, [layer])[layer]
+    return torch.stack([content_loss(network.extract(x[None], [layer])[layer], target[i % len(target)][None]) for i, x in enumerate(images)])
+
+
+def colour_distance(images: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """Fréchet distance between the RGB distribution of each of ``images`` (N, 3, H, W) and of ``style``
+    (1, 3, H', W'), each fitted by a Gaussian over its pixels, values in [-1, 1]: (N,)."""
+    check_images(images, name="the images to score", channels=3)
+    check_images(style, name="the style image", channels=3)
+    mu_s, cov_s = pixel_stats(style[0])
+    return torch.tensor([frechet_distance_from_stats(*pixel_stats(x), mu_s, cov_s) for x in images])
+
+
+__all__ = ["colour_distance", "content_distance", "style_distance"]
