@@ -37,6 +37,20 @@ def show_grid(x: torch.Tensor, nrow: int | None = None, title: str | None = None
     return fig
 
 
+def show_row(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None, height: float = 2.4):
+    """Images of any sizes side by side, each ``(C, H, W)`` or ``(1, C, H, W)`` in [-1, 1], with titles; returns the Figure."""
+    images = [x[0] if x.ndim == 4 else x for x in images]
+    widths = [x.shape[-1] / x.shape[-2] for x in images]
+    fig, axes = plt.subplots(1, len(images), figsize=(height * sum(widths) + 0.1 * len(images), height + 0.4),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)  # fmt: skip
+    for i, (ax, x) in enumerate(zip(axes[0], images)):
+        show_grid(x[None], nrow=1, ax=ax, title=titles[i] if titles else None)
+        if titles:
+            ax.title.set_fontsize(9)
+    fig.tight_layout()
+    return fig
+
+
 def smooth(values: Sequence[float], window: int) -> list[float]:
     """Trailing moving average (the first points average what exists so far)."""
     out, total = [], 0.0

@@ -98,9 +98,17 @@ def test_the_config_rebuilds_the_same_shapes(encoder):
 
 
 def test_the_recipe_keeps_the_unseen_styles_out():
-    from genlearn.recipes.adain import TRAIN_STYLES, UNSEEN_STYLES, style_crops, style_images
+    from genlearn.data import list_styles
+    from genlearn.recipes.adain import style_crops, style_images
 
-    assert not set(TRAIN_STYLES) & set(UNSEEN_STYLES)
-    assert len(style_images(None, 32)) == len(TRAIN_STYLES)
+    assert not set(list_styles("train")) & set(list_styles("unseen")) and len(list_styles()) == 8
+    assert len(style_images(None, 32)) == len(list_styles("train"))
     assert [tuple(x.shape) for x in style_images("gravel, coffee", 32)] == [(3, 32, 32), (3, 32, 48)]
     assert style_crops("gravel", 16, 5, seed=0).shape == (5, 3, 16, 16)
+    from genlearn.data import image_crops
+
+    photos = [load_photo("coffee", 40), load_texture("brick", 32)]
+    a, b = image_crops(photos, 16, 6, seed=2), image_crops(photos, 16, 6, seed=3)
+    assert torch.equal(a, image_crops(photos, 16, 6, seed=2)) and not torch.equal(a, b)
+    assert all(any((p[:, i : i + 16, j : j + 16] == c).all() or (p[:, i : i + 16, j : j + 16].flip(-1) == c).all()
+                   for p in photos for i in range(p.shape[1] - 15) for j in range(p.shape[2] - 15)) for c in a)  # real crops

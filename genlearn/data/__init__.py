@@ -23,7 +23,7 @@ from .colour import match_colour
 from .digits import load_digits, load_mnist_5k, typeset_digits
 from .folders import ImageFolderError, PairedImageFolder, UnpairedImageFolder, load_image_folder
 from .image_files import load_image
-from .images import RandomCropDataset, list_photos, list_textures, load_faces, load_photo, load_texture
+from .images import STYLE_SPLITS, RandomCropDataset, image_crops, list_photos, list_styles, list_textures, load_faces, load_photo, load_texture
 from .paired import PAIRED_DATASETS, colorization_pairs, get_paired
 from .online import TORCHVISION_DATASETS, CelebAFaces, load_torchvision
 from .registry import DATASETS, OFFLINE_DATASETS, check_dataset, get_dataset, is_folder_name
@@ -32,6 +32,9 @@ from .unpaired import DIGIT_DOMAINS, UNPAIRED_DATASETS, digit_domains, get_unpai
 from .watermarks import MARK_SETS, MARK_STYLES, watermark_pairs
 
 __all__ = [
+    "STYLE_SPLITS",
+    "image_crops",
+    "list_styles",
     "match_colour",
     "CYCLEGAN_DATASETS",
     "DATASETS",

@@ -63,6 +63,25 @@ def list_photos(split: str = "all") -> tuple[str, ...]:
     return tuple(n for n in names if (n in TEST_PHOTOS) == (split == "test"))
 
 
+# Style images for the style-transfer chapters: "train" styles the AdaIN decoder learns from, "unseen" ones kept
+# out so that chapter 10 can try styles it never saw (textures, microscopy, astronomy, a retina).
+STYLE_SPLITS = {"train": ("brick", "coins", "grass", "hubble_deep_field", "immunohistochemistry", "moon"), "unseen": ("gravel", "retina")}
+
+
+def list_styles(split: str = "all") -> tuple[str, ...]:
+    """Names of the offline style images (textures and photos, all loadable with :func:`load_image`):
+    "train" (6), "unseen" (2, never styles in training) or "all"."""
+    check_choice(split, ("train", "unseen", "all"), "split")
+    return STYLE_SPLITS["train"] + STYLE_SPLITS["unseen"] if split == "all" else STYLE_SPLITS[split]
+
+
+def image_crops(images: Sequence[torch.Tensor], crop: int, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` random ``crop`` x ``crop`` crops (n, C, crop, crop) of ``images`` (a list of (C, H, W)), fixed by ``seed``:
+    the photo crops that style-transfer networks train on (:class:`RandomCropDataset`, flips included)."""
+    crops = RandomCropDataset(list(images), crop=crop, length=n, seed=seed)
+    return torch.stack([crops[i] for i in range(n)])
+
+
 def list_textures() -> tuple[str, ...]:
     """Names accepted by :func:`load_texture` (all load offline)."""
     return tuple(sorted(_TEXTURE_FILES))

@@ -2,8 +2,8 @@
 
 Content: random crops of the 10 training photos that ship with scikit-image, scikit-learn and
 matplotlib (``--data photos``, the default), or of a folder of your own (COCO in the paper).
-Styles: ``--style`` takes the offline set (default: :data:`TRAIN_STYLES`, with
-:data:`UNSEEN_STYLES` kept out so the chapter can try styles the decoder never saw), a
+Styles: ``--style`` takes the offline set (default: ``list_styles("train")``, with
+``list_styles("unseen")`` kept out so the chapter can try styles the decoder never saw), a
 comma-separated list of names or files, or a folder of paintings (WikiArt in the paper).
 Encoder: VGG-19's relu4_1 where its weights are cached, else EfficientNet-Lite0's block2 (offline).
 In the ``cpu`` profile: 128-pixel crops, a width-32 decoder, a 10-minute budget; Adam at 1e-3 in
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from genlearn.data import RandomCropDataset, load_image, load_image_folder
+from genlearn.data import image_crops, list_styles, load_image, load_image_folder
 from genlearn.models.adain import AdaINConfig, build_adain
 from genlearn.models.features import load_feature_network
 from genlearn.recipes import UsageError, run_training
@@ -27,15 +27,13 @@ from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.adain import AdaINTrainConfig, train_adain
 from genlearn.train.checkpoint import run_info
 
-TRAIN_STYLES = ("brick", "grass", "hubble_deep_field", "immunohistochemistry", "coins", "moon")
-UNSEEN_STYLES = ("gravel", "retina")  # never a style in training: the chapter's test of "any style"
 LR = 1e-3  # for budgets of thousands of steps (see above)
 
 
 def style_images(style: str | None, side: int) -> list[torch.Tensor]:
     """The style images (3, H, W), shorter side ``side``: the offline set, a comma-separated list, or a folder."""
     if style is None or style == "shipped":
-        names: list[str] = list(TRAIN_STYLES)
+        names: list[str] = list(list_styles("train"))
     elif Path(style).expanduser().is_dir():
         x, _ = load_image_folder(Path(style).expanduser(), side)  # (M, C, side, side)
         return list(x if x.shape[1] == 3 else x.repeat(1, 3, 1, 1))
@@ -49,8 +47,7 @@ def style_images(style: str | None, side: int) -> list[torch.Tensor]:
 
 def style_crops(style: str | None, crop: int, n: int, seed: int) -> torch.Tensor:
     """``n`` random ``crop`` x ``crop`` crops (n, 3, crop, crop) of the style images."""
-    crops = RandomCropDataset(style_images(style, 2 * crop), crop=crop, length=n, seed=seed + 1)
-    return torch.stack([crops[i] for i in range(n)])
+    return image_crops(style_images(style, 2 * crop), crop, n, seed + 1)
 
 
 def train(args) -> Path:

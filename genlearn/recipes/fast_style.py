@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from genlearn.data import RandomCropDataset, list_photos, load_image, load_image_folder, load_photo
+from genlearn.data import image_crops, list_photos, load_image, load_image_folder, load_photo
 from genlearn.models.features import load_feature_network
 from genlearn.models.transform_net import TransformNet, TransformNetConfig
 from genlearn.recipes import UsageError, run_training
@@ -41,8 +41,7 @@ def content_crops(data: str, crop: int, n: int, seed: int) -> torch.Tensor:
     else:
         x, _ = load_image_folder(data, 2 * crop)  # (M, C, 2 crop, 2 crop)
         images = list(x if x.shape[1] == 3 else x.repeat(1, 3, 1, 1))
-    crops = RandomCropDataset(images, crop=crop, length=n, seed=seed)
-    return torch.stack([crops[i] for i in range(n)])
+    return image_crops(images, crop, n, seed)
 
 
 def train(args) -> Path:
