@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--size", type=int, default=256, help="shorter side of the output in pixels (default 256; at least 32)")
     st.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
     st.add_argument("--style-weight", type=float, default=None, help="beta, relative to a content weight of 1 (default 1e6)")
+    st.add_argument("--tv-weight", type=float, default=0.0, help="gatys: total-variation weight against pixel grain (default 0; chapter 9: 1e3)")
     st.add_argument("--network", choices=("auto", "vgg19", "efficientnet-lite0"), default="auto",
                     help="feature network (default auto: VGG-19 if its weights are cached or given, else EfficientNet-Lite0)")  # fmt: skip
     st.add_argument("--weights", type=Path, default=None, help="weights file for the feature network (e.g. a downloaded vgg19-dcbb9e9d.pth)")
@@ -323,7 +324,9 @@ def stylize(args) -> int:
         raise UsageError(str(e)) from None
     check_writable(args.out.parent, "the stylized image")
     weight = {} if args.style_weight is None else {"style_weight": args.style_weight}  # default: stylize_gatys's
-    image, history = stylize_gatys(content.to(device), style.to(device), net.to(device), steps=args.steps, **weight)
+    if args.tv_weight < 0:
+        raise UsageError(f"--tv-weight must be >= 0, got {args.tv_weight}")
+    image, history = stylize_gatys(content.to(device), style.to(device), net.to(device), steps=args.steps, tv_weight=args.tv_weight, **weight)
     _write_image(args.out, image[0].cpu())
     print(f"wrote {args.out}: style loss {history['style'][0]:.3g} -> {history['style'][-1]:.3g} in {len(history.steps)} steps")
     return 0

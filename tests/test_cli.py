@@ -282,6 +282,18 @@ def test_an_adain_run_stylizes_any_style_through_the_command_line(runs, tmp_path
         kept = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).float() / 127.5 - 1
     recoloured = match_colour(style[0], content[0])[None]
     assert torch.allclose(kept, model.stylize(content, recoloured)[0], atol=1 / 127)
+    from genlearn.models.efficientnet_lite import shipped_weights_path
+
+    weights = tmp_path / "encoder.pth"  # the encoder's weights from a path (a VGG-19 run on a machine without the cache)
+    weights.write_bytes(shipped_weights_path().read_bytes())
+    assert main(["stylize", "coffee", "gravel", "--method", "adain", "--run", run, "--size", "40", "--alpha", "0.5", "--weights", str(weights),
+                 "--out", str(tmp_path / "w.png")]) == 0  # fmt: skip
+    with Image.open(tmp_path / "w.png") as im:
+        from_path = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).float() / 127.5 - 1
+    assert torch.equal(from_path, written)  # the same encoder, so the same image
+    capsys.readouterr()
+    assert main(["stylize", "coffee", "gravel", "--method", "adain", "--run", run, "--weights", str(tmp_path / "none.pth"), "--out", str(out)]) == 2
+    assert "none.pth" in capsys.readouterr().err
     capsys.readouterr()
     assert main(["stylize", "coffee", "--method", "adain", "--run", run, "--out", str(tmp_path / "x.png")]) == 2
     assert "adain needs a STYLE image" in capsys.readouterr().err

@@ -124,6 +124,9 @@ def test_softmax_smoothing_spreads_peaky_activations():
     peak[0, 0, 0, 0] = 50.0
     h = activation_entropy(torch.cat([torch.zeros(1, 8, 16, 16), peak]))
     assert h[0].item() == pytest.approx(1.0) and h[1].item() < 0.01
+    p = torch.softmax(peak.flatten() / 25.0, 0).double()  # by hand at T = 25
+    assert activation_entropy(peak, 25.0).item() == pytest.approx((-(p * p.log()).sum() / torch.log(torch.tensor(2048.0))).item(), rel=1e-5)
+    assert activation_entropy(peak, "std").item() == pytest.approx(activation_entropy(peak, peak.std().item()).item(), rel=1e-5)
 
 
 def test_random_multiscale_features_are_seeded_and_strided(capsys):

@@ -37,6 +37,20 @@ def test_stylize_a_tiny_image_end_to_end(tmp_path, capsys):
     assert "feature network: EfficientNet-Lite0" in printed and "style loss" in printed
 
 
+def test_the_tv_weight_reaches_the_optimization(tmp_path, capsys):
+    from genlearn.metrics.image_quality import high_frequency_energy
+
+    def grain(tv: str) -> float:
+        out = tmp_path / f"tv{tv}.png"
+        assert main(["stylize", "chelsea", "immunohistochemistry", "--size", "32", "--steps", "10", "--tv-weight", tv, "--out", str(out)]) == 0
+        return high_frequency_energy(load_image(out)[None]).item()
+
+    assert grain("1e5") < 0.5 * grain("0")  # a strong TV weight smooths the result
+    capsys.readouterr()
+    assert main(["stylize", "chelsea", "brick", "--tv-weight", "-1", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--tv-weight must be >= 0" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["stylize", "chelsea", "brick", "--size", "16", "--out", "x.png"], "--size must be at least 32"),
     (["stylize", "missing.png", "brick", "--out", "x.png"], "neither an image file nor a shipped image"),

@@ -118,12 +118,15 @@ def softmax_smoothing(features: torch.Tensor, temperature: float | str = "std") 
     return (torch.softmax(flat / t, dim=1) * flat.shape[1]).reshape(features.shape)
 
 
-def activation_entropy(features: torch.Tensor) -> torch.Tensor:
-    """Entropy of ``softmax`` over a layer's activations of each image, divided by its maximum ``log(C H W)``:
-    (N, C, H, W) -> (N,) in [0, 1]. Near 0: a few activations dominate (Wang et al. 2021's "peaky" features)."""
+def activation_entropy(features: torch.Tensor, temperature: float | str = 1.0) -> torch.Tensor:
+    """Entropy of ``softmax(F / T)`` over a layer's activations of each image, divided by its maximum ``log(C H W)``:
+    (N, C, H, W) -> (N,) in [0, 1]. Near 0: a few activations dominate (Wang et al. 2021's "peaky" features,
+    measured at ``T = 1``); it is also the entropy of what :func:`softmax_smoothing` at that temperature passes on."""
     if features.ndim != 4:
         raise ValueError(f"activation_entropy needs features (N, C, H, W), got {tuple(features.shape)}")
-    logp = torch.log_softmax(features.reshape(features.shape[0], -1).double(), dim=1)  # (N, C H W)
+    flat = features.reshape(features.shape[0], -1).double()  # (N, C H W)
+    t = flat.std(dim=1, keepdim=True).clamp_min(1e-6) if temperature == "std" else float(temperature)
+    logp = torch.log_softmax(flat / t, dim=1)
     return (-(logp.exp() * logp).sum(1) / torch.log(torch.tensor(float(logp.shape[1])))).float()
 
 
