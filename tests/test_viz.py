@@ -6,7 +6,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from genlearn.train import History  # noqa: E402
-from genlearn.viz import compare_rows, grid_image, interpolation_strip, plot_losses, plot_metric, scatter_2d, show_grid, smooth  # noqa: E402
+from genlearn.viz import compare_rows, grid_image, interpolation_strip, plot_losses, plot_metric, scatter_2d, show_grid, show_row, smooth  # noqa: E402
 
 
 def test_grid_image_layout_and_range():
@@ -44,3 +44,14 @@ def test_figures_are_returned():
 
 def test_smooth_is_trailing_mean():
     assert smooth([1, 2, 3, 4], 2) == [1, 1.5, 2.5, 3.5]
+
+
+def test_show_row_keeps_each_images_aspect():
+    wide, square = torch.zeros(1, 3, 20, 60), torch.zeros(3, 30, 30)  # batch-of-one and plain images alike
+    fig = show_row([wide, square], ["wide", "square"], height=2.0)
+    axes = fig.axes
+    assert [a.get_title() for a in axes] == ["wide", "square"]
+    widths = [a.get_position().width for a in axes]
+    assert widths[0] / widths[1] == pytest.approx(3.0, rel=0.15)  # 3:1 against 1:1
+    assert [a.images[0].get_array().shape[:2] for a in axes] == [(20, 60), (30, 30)]  # each image at its own size
+    plt.close(fig)
