@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64, help="number of samples")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", type=Path, default=None, help="output .npz (default: RUN/samples.npz)")
+    s.add_argument("--truncation", type=float, default=None, help="stylegan: the truncation psi in [0, 1] (1 = none, the default)")
 
     r = sub.add_parser(
         "translate", help="translate images with a trained image-to-image run (cyclegan, pix2pix)",
@@ -115,16 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def draw_samples(model: torch.nn.Module, n: int, seed: int) -> dict[str, torch.Tensor]:
+def draw_samples(model: torch.nn.Module, n: int, seed: int, **options) -> dict[str, torch.Tensor]:
     """``n`` samples of a loaded model from one seeded stream (chunks continue it, so different
-    seeds give disjoint sets); conditional models get labels ``0, 1, ..., K-1, 0, ...``."""
+    seeds give disjoint sets); conditional models get labels ``0, 1, ..., K-1, 0, ...``; ``options``
+    go to ``model.sample`` (StyleGAN's ``truncation``)."""
     g = torch.Generator().manual_seed(seed)
     num_classes = int(getattr(getattr(model, "config", None), "num_classes", 0) or 0)
     labels = torch.arange(n) % num_classes if num_classes else None
     chunks = []
     for i in range(0, n, SAMPLE_CHUNK):
         k = min(SAMPLE_CHUNK, n - i)
-        chunks.append(model.sample(k, labels=None if labels is None else labels[i : i + k], generator=g))
+        chunks.append(model.sample(k, labels=None if labels is None else labels[i : i + k], generator=g, **options))
     out = {"images": torch.cat(chunks).float().clamp(-1, 1)}
     return out | ({"labels": labels} if labels is not None else {})
 
@@ -191,8 +193,15 @@ def sample(args) -> int:
 
         generative = sorted(m for m, entry in BUILDABLE.items() if entry.kind == "generative")
         raise UsageError(f"{name!r} is not a generative model; sample from one of: {', '.join(generative)}")
+    options = {}
+    if args.truncation is not None:
+        if name != "stylegan":
+            raise UsageError(f"--truncation is for stylegan runs (it pulls w towards its average); {args.run} holds a {name!r} run")
+        if not 0 <= args.truncation <= 1:
+            raise UsageError(f"--truncation must be between 0 (the average w) and 1 (no truncation), got {args.truncation}")
+        options["truncation"] = args.truncation
     check_writable(out.parent, "samples")
-    samples = draw_samples(model, args.n, args.seed)
+    samples = draw_samples(model, args.n, args.seed, **options)
     save_samples(out, samples)
     from genlearn.viz import show_grid
 

@@ -51,6 +51,25 @@ def show_row(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None
     return fig
 
 
+@torch.no_grad()
+def style_mixing_grid(G, rows: int, cols: int, crossover: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """StyleGAN's Fig. 3 as a batch: ``(rows + 1) * (cols + 1)`` images, row-major, for ``show_grid(x, nrow=cols + 1)``.
+
+    The first row holds ``cols`` source images B (after a blank corner), the first column ``rows`` source images A;
+    cell (i, j) takes A_i's styles before layer ``crossover`` and B_j's from it on, with the noise inputs off, so the
+    grid shows what the layers from ``crossover`` on control (an early crossover: B's pose and shape; a late one: A's)."""
+    w_a = G.mapping_net(G.sample_latent(rows, generator))  # (rows, w_dim)
+    w_b = G.mapping_net(G.sample_latent(cols, generator))  # (cols, w_dim)
+    ws_a, ws_b = G.broadcast(w_a), G.broadcast(w_b)
+    a, b = G.synthesis(ws_a, noise="none"), G.synthesis(ws_b, noise="none")
+    blank = torch.ones_like(a[:1])
+    out = [blank, b]
+    for i in range(rows):
+        mixed = G.mix(ws_a[i : i + 1].expand(cols, -1, -1), ws_b, crossover)
+        out += [a[i : i + 1], G.synthesis(mixed, noise="none")]
+    return torch.cat(out)
+
+
 def smooth(values: Sequence[float], window: int) -> list[float]:
     """Trailing moving average (the first points average what exists so far)."""
     out, total = [], 0.0

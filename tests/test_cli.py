@@ -52,6 +52,7 @@ GENERATIVE = {
     "wgan-gp": (16, False),
     "vae": (8, False),
     "cvae": (8, True),
+    "stylegan": (16, False),
 }
 
 

@@ -6,6 +6,7 @@
 * :mod:`genlearn.losses.reconstruction` -- L1 losses of image translation (CycleGAN's cycle and identity, pix2pix's lambda * L1).
 * :mod:`genlearn.losses.pix2pix` -- pix2pix's conditional GAN losses on patch logits.
 * :mod:`genlearn.losses.style` -- neural style transfer: Gram matrices, content, style and TV losses, AdaIN.
+* :mod:`genlearn.losses.stylegan` -- StyleGAN2's path length regularizer.
 """
 
 from genlearn.losses.adversarial import (
@@ -36,6 +37,7 @@ from genlearn.losses.elbo import (
 from genlearn.losses.penalties import gradient_penalty, r1_penalty
 from genlearn.losses.pix2pix import d_loss_patch_bce, g_loss_patch_bce
 from genlearn.losses.reconstruction import cycle_consistency_loss, identity_loss, l1_reconstruction_loss
+from genlearn.losses.stylegan import path_length_penalty, path_lengths
 from genlearn.losses.style import (
     adain,
     adain_content_loss,
@@ -47,6 +49,7 @@ from genlearn.losses.style import (
 )
 
 __all__ = [
+    "path_length_penalty", "path_lengths",
     "D_LOSSES", "G_LOSSES", "LOG_2PI", "adain", "adain_content_loss", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
     "content_loss", "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "d_loss_patch_bce", "elbo", "g_loss_hinge",
     "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_patch_bce", "g_loss_wasserstein",

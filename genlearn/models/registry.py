@@ -37,6 +37,7 @@ BUILDABLE: dict[str, Buildable] = {
     "cyclegan": Buildable("genlearn.models.cyclegan", "CycleGAN", "CycleGANConfig", ("G",), "translation"),
     "pix2pix": Buildable("genlearn.models.pix2pix", "Pix2Pix", "Pix2PixConfig", ("G",), "translation"),
     "fast-style": Buildable("genlearn.models.transform_net", "TransformNet", "TransformNetConfig", ("net",), "stylize"),
+    "stylegan": Buildable("genlearn.models.stylegan", "StyleGANGenerator", "StyleGANConfig", ("G_ema", "G")),
     "adain": Buildable("genlearn.models.adain", "build_adain", "AdaINConfig", ("decoder",), "stylize", into="decoder"),
 }
 

@@ -34,6 +34,7 @@ MODELS: dict[str, str] = {
     "pix2pix": "genlearn.recipes.pix2pix",
     "fast-style": "genlearn.recipes.fast_style",
     "adain": "genlearn.recipes.adain",
+    "stylegan": "genlearn.recipes.stylegan",
 }
 
 

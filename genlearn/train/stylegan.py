@@ -1,0 +1,159 @@
+"""Training StyleGAN2 (Karras et al. 2020) on the shared adversarial set-up, with its three regularizers.
+
+Each iteration:
+
+1. a D update on reals against *style-mixed* fakes (:func:`~genlearn.train.gan.d_step`), with lazy R1
+   every ``r1_every`` steps (StyleGAN2, Sec. 3.1: the same average pull at a fraction of the cost);
+2. a G update on fresh style-mixed fakes (:func:`stylegan_g_step`): with probability ``mixing_prob`` the
+   batch's styles switch from ``w1 = f(z1)`` to ``w2 = f(z2)`` at a random layer, so that no layer can
+   rely on its neighbours sharing a style (StyleGAN, Sec. 3.1, "mixing regularization");
+3. every ``pl_every`` steps, a lazy path length update (:func:`path_length_step`, StyleGAN2 Eq. 4) on a
+   smaller batch (``pl_batch_shrink``), weighted ``pl_every * pl_weight``.
+
+Losses are the non-saturating logistic ones of both papers (``d_loss="bce"``, ``g_loss="nonsaturating"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from genlearn.losses import G_LOSSES, path_length_penalty
+from genlearn.models.stylegan import StyleGANGenerator
+from genlearn.runtime import backward_and_step
+from genlearn.train.adversarial import Adversarial, frozen
+from genlearn.train.gan import GANConfig, d_step
+from genlearn.train.loop import Every, Trained
+
+
+@dataclass(frozen=True)
+class StyleGANTrainConfig(GANConfig):
+    """:class:`~genlearn.train.gan.GANConfig` plus StyleGAN's regularizers.
+
+    Args:
+        mixing_prob: probability that a batch is style-mixed (0.9 in StyleGAN2; 0 switches it off).
+        pl_weight: weight of the path length penalty (2 in StyleGAN2; 0 switches it off).
+        pl_every: apply it every this many steps, ``pl_every`` times heavier (lazy regularization; 4 in StyleGAN2).
+        pl_decay: the decay of its moving target ``a`` (0.01).
+        pl_batch_shrink: the penalty's batch is ``batch_size // pl_batch_shrink`` (2 in StyleGAN2).
+    """
+
+    mixing_prob: float = 0.9
+    pl_weight: float = 2.0
+    pl_every: int = 4
+    pl_decay: float = 0.01
+    pl_batch_shrink: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 <= self.mixing_prob <= 1.0:
+            raise ValueError(f"mixing_prob must be in [0, 1], got {self.mixing_prob}")
+        if self.pl_weight < 0 or self.pl_every < 1 or self.pl_batch_shrink < 1 or not 0 < self.pl_decay <= 1:
+            raise ValueError(f"need pl_weight >= 0, pl_every >= 1, pl_batch_shrink >= 1 and pl_decay in (0, 1], got {self}")
+
+    @classmethod
+    def stylegan2(cls) -> "StyleGANTrainConfig":
+        """StyleGAN2's settings (config F): batch 32, Adam 0.002 with betas (0, 0.99), R1 gamma 10 every 16 steps, EMA."""
+        return cls(batch_size=32, lr_g=2e-3, lr_d=2e-3, beta1=0.0, beta2=0.99, r1_gamma=10.0, r1_every=16, ema_decay=0.999)
+
+    @classmethod
+    def digits(cls) -> "StyleGANTrainConfig":
+        """The book's small-data version: StyleGAN2's optimizer, R1 gamma 0.1 every 16 steps (a gamma for 32-pixel
+        images), DiffAugment translation, an EMA of G, and chapter 2's learning-rate decay over the last 3/4."""
+        return cls(batch_size=64, lr_g=2e-3, lr_d=2e-3, beta1=0.0, beta2=0.99, r1_gamma=0.1, r1_every=16, ema_decay=0.999,
+                   diffaugment="translation", lr_decay=0.75)  # fmt: skip
+
+
+class PathLengthMean(nn.Module):
+    """The moving target ``a`` of the path length penalty, as a buffer, so a resumed run keeps it."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("value", torch.zeros(()))
+
+
+def styles_for(G: StyleGANGenerator, z: torch.Tensor, z2: torch.Tensor | None, crossover: int | None) -> torch.Tensor:
+    """``ws`` (N, num_ws, w_dim) for latents ``z``; mixed with ``f(z2)`` from layer ``crossover`` on when given."""
+    ws = G.broadcast(G.mapping(z))
+    if crossover is not None and z2 is not None:
+        ws = G.mix(ws, G.broadcast(G.mapping(z2)), crossover)
+    return ws
+
+
+def draw_crossover(G: StyleGANGenerator, mixing_prob: float, generator: torch.Generator | None = None) -> int | None:
+    """A random crossover layer in [1, num_ws) with probability ``mixing_prob``, else None (no mixing)."""
+    if mixing_prob <= 0 or torch.rand((), generator=generator).item() >= mixing_prob:
+        return None
+    return int(torch.randint(1, G.config.num_ws, (), generator=generator))
+
+
+def stylegan_g_step(G: StyleGANGenerator, D: nn.Module, opt_g: torch.optim.Optimizer, z: torch.Tensor, z2: torch.Tensor,
+                    crossover: int | None, *, augment: Callable | None = None, scaler=None) -> dict[str, float]:  # fmt: skip
+    """One generator update on style-mixed fakes; D is frozen. Returns ``g_loss``."""
+    augment = augment or (lambda x: x)
+    with frozen(D):
+        x_fake = G.synthesis(styles_for(G, z, z2, crossover))  # (N, C, S, S)
+        loss_g = G_LOSSES["nonsaturating"](D(augment(x_fake)).float())
+        backward_and_step(loss_g, opt_g, scaler)
+    return {"g_loss": loss_g.item()}
+
+
+def path_length_step(G: StyleGANGenerator, opt_g: torch.optim.Optimizer, z: torch.Tensor, mean: PathLengthMean, weight: float,
+                     decay: float = 0.01) -> dict[str, float]:  # fmt: skip
+    """A lazy path length update (StyleGAN2 Eq. 4, weighted ``weight``); moves the target ``a`` in ``mean``."""
+    ws = G.broadcast(G.mapping(z))  # (N, num_ws, w_dim), in the graph of the mapping network
+    images = G.synthesis(ws)
+    penalty, new_mean = path_length_penalty(images, ws, mean.value, decay)
+    opt_g.zero_grad(set_to_none=True)
+    (weight * penalty).backward()
+    opt_g.step()
+    mean.value.copy_(new_mean)
+    return {"pl": penalty.item(), "pl_mean": new_mean.item()}
+
+
+def train_stylegan(
+    G: StyleGANGenerator,
+    D: nn.Module,
+    x: torch.Tensor,
+    *,
+    config: StyleGANTrainConfig = StyleGANTrainConfig.digits(),
+    steps: int,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    callbacks: Sequence[Every] = (),
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 500,
+    run: Mapping[str, Any] | None = None,
+    time_budget: float | None = None,
+    desc: str = "StyleGAN2",
+    progress: bool = True,
+) -> Trained:
+    """Train ``G`` and ``D`` on images ``x`` (N, C, S, S) in [-1, 1]; returns the network to sample from and the history."""
+    setup = Adversarial(G, D, x, config=config, steps=steps, seed=seed, device=device)
+    pl_mean = PathLengthMean().to(setup.device)
+    G = setup.G
+
+    def step(batch: torch.Tensor) -> dict[str, float]:
+        x_real = setup.real(batch)
+        n = x_real.shape[0]
+        z, z2, cut = setup.latents(n), setup.latents(n), draw_crossover(G, config.mixing_prob)  # global RNG: restored on resume
+        lazy_r1 = setup.done % config.r1_every == 0
+        logs = d_step(lambda zz: G.synthesis(styles_for(G, zz, z2, cut)), setup.D, setup.opt_d, x_real, z, augment=setup.augment,
+                      r1_gamma=config.r1_gamma * config.r1_every if lazy_r1 else 0.0, scaler=setup.scaler)  # fmt: skip
+        logs |= stylegan_g_step(G, setup.D, setup.opt_g, setup.latents(n), z2, cut, augment=setup.augment, scaler=setup.scaler)
+        if config.pl_weight > 0 and setup.done % config.pl_every == 0:
+            z_pl = setup.latents(max(1, n // config.pl_batch_shrink))
+            logs |= path_length_step(G, setup.opt_g, z_pl, pl_mean, config.pl_weight * config.pl_every, config.pl_decay)
+        setup.end_step()
+        return logs
+
+    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run,
+                        time_budget=time_budget, desc=desc, progress=progress, state={"pl_mean": pl_mean})  # fmt: skip
+    return setup.trained(history)
+
+
+__all__ = ["PathLengthMean", "StyleGANTrainConfig", "draw_crossover", "path_length_step", "stylegan_g_step", "styles_for", "train_stylegan"]
