@@ -302,3 +302,18 @@ def test_an_adain_run_stylizes_any_style_through_the_command_line(runs, tmp_path
     assert "needs an adain run" in capsys.readouterr().err
     assert main(["stylize", "coffee", "brick", "--method", "adain", "--run", run, "--alpha", "2", "--out", str(out)]) == 2
     assert "--alpha must be between 0" in capsys.readouterr().err
+
+
+def test_stylegan_samples_with_truncation_from_the_command_line(runs, tmp_path, capsys):
+    run = str(runs / "stylegan")
+    spread = {}
+    for psi in ("0", "1"):
+        out = tmp_path / f"psi{psi}.npz"
+        assert main(["sample", run, "--n", "16", "--truncation", psi, "--out", str(out)]) == 0
+        spread[psi] = np.load(out)["images"].std(axis=0).mean()
+    assert spread["0"] < 0.5 * spread["1"]  # psi = 0: every sample from the average w
+    capsys.readouterr()
+    assert main(["sample", run, "--truncation", "1.5", "--out", str(tmp_path / "x.npz")]) == 2
+    assert "--truncation must be between 0" in capsys.readouterr().err
+    assert main(["sample", str(runs / "dcgan"), "--truncation", "0.7", "--out", str(tmp_path / "x.npz")]) == 2
+    assert "--truncation is for stylegan runs" in capsys.readouterr().err

@@ -146,20 +146,23 @@ class MappingNetwork(nn.Module):
 
 
 def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, demodulate: bool = True, eps: float = 1e-8) -> torch.Tensor:
-    """StyleGAN2's Eqs. 1-3 as one grouped convolution: (N, C_in, H, W), weight (C_out, C_in, k, k), styles (N, C_in) -> (N, C_out, H, W).
+    """StyleGAN2's Eqs. 1-3: (N, C_in, H, W), weight (C_out, C_in, k, k), styles (N, C_in) -> (N, C_out, H, W).
 
     ``w'_ijk = s_i w_ijk`` per sample (modulation); with ``demodulate``, ``w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps)``,
-    so that unit-variance inputs give unit-variance outputs (Eq. 2's assumption: i.i.d. inputs).
+    so that unit-variance inputs give unit-variance outputs (Eq. 2's assumption: i.i.d. inputs). Computed without
+    per-sample weights, as the authors' non-fused path does: scaling the input channels by ``s`` and the output
+    channels by the demodulation factor around one shared convolution is the same linear map, and several times
+    faster on a CPU than one grouped convolution with N weight copies.
     """
-    n, c_in, h, w_ = x.shape
-    c_out, _, k, _ = weight.shape
+    n, c_in = x.shape[:2]
+    k = weight.shape[-1]
     if styles.shape != (n, c_in):
         raise ValueError(f"modulated_conv2d needs one style per input channel and sample, {(n, c_in)}, got {tuple(styles.shape)}")
-    wt = weight[None] * styles[:, None, :, None, None]  # (N, C_out, C_in, k, k): Eq. 1
-    if demodulate:
-        wt = wt * torch.rsqrt(wt.pow(2).sum(dim=(2, 3, 4), keepdim=True) + eps)  # Eq. 3
-    out = F.conv2d(x.reshape(1, n * c_in, h, w_), wt.reshape(n * c_out, c_in, k, k), padding=k // 2, groups=n)
-    return out.reshape(n, c_out, h, w_)
+    out = F.conv2d(x * styles[:, :, None, None], weight, padding=k // 2)  # Eq. 1: sum_i (s_i w_ijk) x_i
+    if demodulate:  # Eq. 3: sigma_j = sqrt(sum_ik (s_i w_ijk)^2) = sqrt(sum_i s_i^2 sum_k w_ijk^2)
+        d = torch.rsqrt(styles.pow(2) @ weight.pow(2).sum(dim=(2, 3)).T + eps)  # (N, C_out)
+        out = out * d[:, :, None, None]
+    return out
 
 
 class NoiseInput(nn.Module):

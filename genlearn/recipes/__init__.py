@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from genlearn.runtime import format_seconds, pick
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint
-from genlearn.train.loop import Every, History
+from genlearn.train.loop import History, plan_steps  # noqa: F401  (plan_steps: its old home)
 
 MODELS: dict[str, str] = {
     "classifier": "genlearn.recipes.classifier",
@@ -69,21 +69,6 @@ def previous_run(checkpoint: Path, run: Mapping[str, Any]) -> dict | None:
         raise UsageError(f"{folder} holds a {run['model']!r} run with other data or sizes (another --data or --profile); "
                          "choose another --out, or repeat the first run's flags to resume it")  # fmt: skip
     return payload
-
-
-def plan_steps(trainer: Callable[..., Any], max_steps: int, budget_s: float, trial: int = 40, warmup: int = 10) -> tuple[int, float]:
-    """The steps that fit ``budget_s`` on this machine, from a throwaway run of ``trial`` steps (the
-    first ``warmup`` not timed), at most ``max_steps``; returns ``(steps, seconds per step)``.
-
-    Planning the count, instead of only stopping at the budget, lets the learning-rate decays finish
-    on a slow machine too."""
-    trial = min(trial, max_steps)
-    if trial <= warmup + 1:
-        return max_steps, 0.0
-    marks: list[float] = []
-    trainer(trial, progress=False, callbacks=[Every(1, lambda step, history: marks.append(time.perf_counter()))])
-    per_step = (marks[-1] - marks[warmup - 1]) / (trial - warmup)
-    return max(1, min(max_steps, int(0.9 * budget_s / per_step))), per_step  # 10% left for start-up and saving
 
 
 def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, default_steps: int, cpu_minutes: float = 5.0) -> Path:

@@ -23,7 +23,7 @@ from genlearn.train.stylegan import StyleGANTrainConfig, train_stylegan
 
 def model_config(data: str, channels: int) -> StyleGANConfig:
     """The StyleGAN2 size for a dataset and the active profile (sizes only)."""
-    width = pick(smoke=8, cpu=64, gpu=256)
+    width = pick(smoke=8, cpu=32, gpu=256)
     w_dim = pick(smoke=8, cpu=64, gpu=256)
     return StyleGANConfig(image_size=image_size(data), channels=channels, latent_dim=w_dim, w_dim=w_dim,
                           mapping_layers=pick(smoke=2, cpu=4, gpu=8), width=width)  # fmt: skip
@@ -32,7 +32,7 @@ def model_config(data: str, channels: int) -> StyleGANConfig:
 def train(args) -> Path:
     x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
     model = model_config(args.data, x.shape[1])
-    config = replace(StyleGANTrainConfig.digits(), batch_size=pick(smoke=8, cpu=64, gpu=64))  # step 0 runs R1 and the PL step too
+    config = replace(StyleGANTrainConfig.digits(), batch_size=pick(smoke=8, cpu=32, gpu=32))  # step 0 runs R1 and the PL step too
     device = get_device(args.device)
 
     def trainer(steps, **fit):

@@ -7,10 +7,11 @@
 """
 
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint, unwrap
-from genlearn.train.loop import Every, History, InfiniteBatches, Interrupted, NonFiniteLossError, Trained, fit
+from genlearn.train.loop import Every, History, InfiniteBatches, Interrupted, NonFiniteLossError, Trained, fit, plan_steps
 from genlearn.train.schedules import linear_decay
 
 __all__ = [
+    "plan_steps",
     "CheckpointError",
     "Every",
     "History",

@@ -288,3 +288,18 @@ def fit(
         history.record("stop", step, "steps")
     save(step)
     return history
+
+
+def plan_steps(trainer: Callable[..., Any], max_steps: int, budget_s: float, trial: int = 40, warmup: int = 10) -> tuple[int, float]:
+    """The steps that fit ``budget_s`` on this machine, from a throwaway run of ``trial`` steps (the
+    first ``warmup`` not timed), at most ``max_steps``; returns ``(steps, seconds per step)``.
+
+    Planning the count, instead of only stopping at the budget, lets the learning-rate decays finish
+    on a slow machine too."""
+    trial = min(trial, max_steps)
+    if trial <= warmup + 1:
+        return max_steps, 0.0
+    marks: list[float] = []
+    trainer(trial, progress=False, callbacks=[Every(1, lambda step, history: marks.append(time.perf_counter()))])
+    per_step = (marks[-1] - marks[warmup - 1]) / (trial - warmup)
+    return max(1, min(max_steps, int(0.9 * budget_s / per_step))), per_step  # 10% left for start-up and saving
