@@ -146,6 +146,18 @@ def test_a_tiny_run_trains_two_steps_and_resumes_bit_for_bit(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(resumed.state_dict().values(), G.state_dict().values()))
 
 
+def test_the_adain_variant_trains_too():
+    from genlearn.data import load_digits
+
+    x, _ = load_digits("train", size=8)
+    cfg = StyleGANConfig.tiny(image_size=8, style_mode="adain")
+    torch.manual_seed(0)
+    G, history = train_stylegan(StyleGANGenerator(cfg), StyleGANDiscriminator(cfg), x[:32], steps=2, progress=False,
+                                config=StyleGANTrainConfig(batch_size=8, mixing_prob=1.0))  # fmt: skip
+    assert history.steps == [1, 2] and all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
+    assert G.sample(3, generator=torch.Generator().manual_seed(0)).shape == (3, 1, 8, 8)
+
+
 def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="power of two"):
         StyleGANConfig(image_size=12)
