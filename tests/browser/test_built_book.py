@@ -41,6 +41,10 @@ CHECK_PAGE = """(async () => {
 })()"""
 
 
+class DevToolsError(RuntimeError):
+    """An error reply of the DevTools protocol."""
+
+
 class Browser:
     """Headless Chromium driven over the DevTools protocol (one page, flattened session)."""
 
@@ -75,13 +79,20 @@ class Browser:
         while True:
             reply = json.loads(self.ws.recv())
             if reply.get("id") == self.next_id:
-                assert "error" not in reply, reply["error"]
+                if "error" in reply:
+                    raise DevToolsError(reply["error"])
                 return reply["result"]
 
     def open(self, path: Path) -> dict:
         self.call("Page.navigate", session=True, url=path.as_uri())
         deadline = time.time() + 60
-        while self.evaluate("document.readyState") != "complete":
+        while True:
+            try:
+                if self.evaluate("document.readyState") == "complete":
+                    break
+            except DevToolsError as e:  # asked while the old page was being replaced: ask again
+                if "navigated or closed" not in str(e) and "context" not in str(e):
+                    raise
             assert time.time() < deadline, f"{path} did not finish loading"
             time.sleep(0.05)
         return json.loads(self.evaluate(CHECK_PAGE, await_promise=True))
