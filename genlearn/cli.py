@@ -6,6 +6,7 @@
     python -m genlearn translate runs/cyclegan --direction AtoB --input x.npz --out y.npz
     python -m genlearn translate runs/pix2pix-watermarks --input photo.png --out clean.png  # any size
     python -m genlearn stylize chelsea immunohistochemistry --method gatys --out cat.png  # style transfer
+    python -m genlearn evaluate runs/dcgan/samples.npz --reference digits  # FD, KID, precision, recall, density, coverage
     python -m genlearn train adain --out runs/adain                        # a decoder for any style, ~10 minutes
     python -m genlearn stylize chelsea gravel --method adain --run runs/adain --alpha 0.7 --out cat.png
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     from genlearn.data import DATASETS, OFFLINE_DATASETS
 
     p = argparse.ArgumentParser(prog="python -m genlearn", description="Train genlearn models and sample from runs.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample,translate,stylize}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample,translate,stylize,evaluate}")
 
     datasets = ", ".join(f"{d}{'' if d in OFFLINE_DATASETS else ' (online)'}" for d in DATASETS)
     t = sub.add_parser(
@@ -87,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="AtoB: input to output (pix2pix learns only this one)")
     r.add_argument("--input", type=Path, required=True, help="an .npz with 'images' (N, C, H, W) in [-1, 1], an image file, or a folder of images")
     r.add_argument("--out", type=Path, required=True, help="an .npz for an .npz input, an image file for an image, a folder for a folder")
+
+    ev = sub.add_parser(
+        "evaluate", help="score samples against a reference set; prints one JSON object (fd, kid, precision, recall, density, coverage)",
+        epilog="SAMPLES: an .npz from sample/translate (images (N, C, H, W) in [-1, 1]) or a folder of images. REFERENCE: digits "
+               "or mnist-5k (their train split), or a folder of images. The reference is resized to the samples' size.",
+    )  # fmt: skip
+    ev.add_argument("samples", metavar="SAMPLES", type=Path)
+    ev.add_argument("--reference", default="digits", help="digits, mnist-5k or a folder of images (default: digits)")
+    ev.add_argument("--features", default="digits", help="digits (genlearn's classifier) or efficientnet-lite0 (ImageNet)")
+    ev.add_argument("--n", type=int, default=None, help="use the first N samples (default: all)")
 
     st = sub.add_parser(
         "stylize", help="paint CONTENT in the style of STYLE (neural style transfer); writes an image file",
@@ -305,6 +316,58 @@ def translate(args) -> int:
     return 0
 
 
+def evaluate(args) -> int:
+    import json
+
+    from genlearn.data import load_image_folder, load_mnist_5k
+    from genlearn.data import load_digits
+    from genlearn.metrics.evaluate import FEATURES, evaluate as score
+
+    if args.features not in FEATURES:
+        raise UsageError(f"unknown feature network {args.features!r}; choose one of {', '.join(FEATURES)}")
+    if args.samples.is_dir():
+        x = load_image_folder(args.samples, size=_folder_size(args.samples))[0]
+    elif args.samples.suffix == ".npz" and args.samples.is_file():
+        with np.load(args.samples) as data:
+            if "images" not in data:
+                raise UsageError(f"{args.samples} has no 'images' array (it holds {', '.join(data.files)})")
+            x = torch.from_numpy(data["images"]).float()
+    else:
+        raise UsageError(f"SAMPLES must be an .npz written by sample/translate or a folder of images, got {args.samples}")
+    if args.n is not None:
+        if not 1 <= args.n <= len(x):
+            raise UsageError(f"--n must be between 1 and the {len(x)} samples there are, got {args.n}")
+        x = x[: args.n]
+    size = x.shape[-1]
+    if args.reference == "digits":
+        ref = load_digits("train", size=size)[0]
+    elif args.reference == "mnist-5k":
+        ref = load_mnist_5k("train", size=size)[0]
+    elif Path(args.reference).is_dir():
+        ref = load_image_folder(args.reference, size=size)[0]
+    else:
+        raise UsageError(f"--reference must be digits, mnist-5k or a folder of images, got {args.reference!r}")
+    try:
+        result = score(x, ref, features=args.features)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    print(json.dumps(result | {"reference": args.reference}))
+    return 0
+
+
+def _folder_size(folder: Path) -> int:
+    """The side of the first readable image in a folder (samples written as files keep their size)."""
+    from PIL import Image
+
+    for path in sorted(folder.rglob("*")):
+        try:
+            with Image.open(path) as im:
+                return min(im.size)
+        except (OSError, ValueError):
+            continue
+    raise UsageError(f"no readable image in {folder}")
+
+
 def stylize(args) -> int:
     from genlearn.models.features import load_feature_network
     from genlearn.runtime import get_device
@@ -413,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = lambda message, *rest, **kw: print(f"genlearn: note: {message}", file=sys.stderr)
     try:
-        return {"train": train, "sample": sample, "translate": translate, "stylize": stylize}[args.command](args)
+        return {"train": train, "sample": sample, "translate": translate, "stylize": stylize, "evaluate": evaluate}[args.command](args)
     except (UsageError, DatasetUnavailableError, ImageFolderError, CheckpointError, FileNotFoundError, ModuleNotFoundError) as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"genlearn: {message}", file=sys.stderr)

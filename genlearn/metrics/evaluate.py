@@ -1,0 +1,78 @@
+"""Every applicable sample-quality metric in one call, as plain numbers: what ``python -m genlearn evaluate`` prints.
+
+``evaluate(samples, reference, features="digits")`` embeds both image sets with one fixed feature network and returns
+the Fréchet distance, KID (mean and standard deviation over subsets, unbiased), precision and recall (k = 3) and
+density and coverage (k = 5), with ``n`` and the reference's size. Feature networks:
+
+* ``"digits"`` -- genlearn's shipped digits classifier (64-d; grey images, any size, resized to 16x16);
+* ``"efficientnet-lite0"`` -- the offline ImageNet network of chapters 9-10, its 1280-d pooled head at 224x224
+  (grey images get three equal channels).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from genlearn.checks import check_images
+from genlearn.metrics.frechet import frechet_distance, kernel_distance
+from genlearn.metrics.manifold import density_coverage, precision_recall
+
+FEATURES = ("digits", "efficientnet-lite0")
+
+
+def feature_function(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The embedding ``images (N, C, H, W) in [-1, 1] -> (N, D)`` of a feature network by name."""
+    if name == "digits":
+        from genlearn.metrics.digits import digits_features
+
+        def digits(x: torch.Tensor) -> torch.Tensor:
+            if x.shape[1] != 1:
+                raise ValueError(f"the digits features read grey images (1 channel); these have {x.shape[1]}: use --features efficientnet-lite0")
+            return digits_features(x)
+
+        return digits
+    if name == "efficientnet-lite0":
+        from genlearn.models.efficientnet_lite import load_efficientnet_lite0
+
+        net = load_efficientnet_lite0()
+
+        @torch.no_grad()
+        def efficientnet(x: torch.Tensor) -> torch.Tensor:
+            out = []
+            for i in range(0, len(x), 64):
+                b = x[i : i + 64].float()
+                b = b.repeat(1, 3, 1, 1) if b.shape[1] == 1 else b
+                b = F.interpolate(b, size=(224, 224), mode="bilinear", antialias=True, align_corners=False)
+                out.append(net.extract(b, ["head"])["head"].mean(dim=(2, 3)))  # (B, 1280)
+            return torch.cat(out)
+
+        return efficientnet
+    raise ValueError(f"unknown feature network {name!r}; choose one of {', '.join(FEATURES)}")
+
+
+def evaluate(samples: torch.Tensor, reference: torch.Tensor, features: str = "digits", kid_subset: int | None = None) -> dict:
+    """Metrics of ``samples`` (N, C, H, W) against ``reference`` (M, C', H', W'), both in [-1, 1].
+
+    Raises ValueError (one sentence) for channel counts that differ, too few samples (the k-NN metrics need
+    more than 5 per set), a KID subset larger than either set, or an unknown feature network."""
+    check_images(samples, name="the samples", channels=(1, 3))
+    check_images(reference, name="the reference images", channels=(1, 3))
+    if samples.shape[1] != reference.shape[1]:
+        raise ValueError(f"the samples have {samples.shape[1]} channel(s) and the reference {reference.shape[1]}; compare like with like")
+    n, m = len(samples), len(reference)
+    if min(n, m) < 6:
+        raise ValueError(f"need at least 6 images in each set (density and coverage use each point's 5th neighbour), got {n} samples and {m} reference images")
+    subset = kid_subset or min(n, m, 1000)
+    if subset > min(n, m):
+        raise ValueError(f"the KID subset ({subset}) is larger than the smaller set ({min(n, m)} images); use at most {min(n, m)}")
+    embed = feature_function(features)
+    f, r = embed(samples), embed(reference)
+    kid_mean, kid_std = kernel_distance(f, r, subsets=100, subset_size=subset)
+    return {"fd": frechet_distance(f, r), "kid": {"mean": kid_mean, "std": kid_std}, **precision_recall(r, f, k=3),
+            **density_coverage(r, f, k=5), "n": n, "reference_n": m, "features": features}  # fmt: skip
+
+
+__all__ = ["FEATURES", "evaluate", "feature_function"]
