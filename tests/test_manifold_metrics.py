@@ -72,3 +72,30 @@ def test_bad_inputs_say_what_is_needed():
         precision_recall(torch.randn(5, 2), torch.randn(5, 3))
     with pytest.raises(ValueError, match="feature matrix"):
         density_coverage(torch.randn(5, 2, 1), torch.randn(5, 2))
+
+
+def test_inception_score_by_closed_form():
+    from genlearn.metrics.manifold import inception_score
+
+    certain = torch.eye(10).repeat(10, 1)  # 100 images, each certain of its class, classes balanced: IS = 10
+    assert inception_score(certain, splits=10) == pytest.approx((10.0, 0.0))
+    assert inception_score(torch.full((50, 10), 0.1), splits=5)[0] == pytest.approx(1.0)  # no image says anything: 1
+    one_class = torch.zeros(20, 10)
+    one_class[:, 3] = 1.0  # certain but all the same class: the marginal is the conditional, KL = 0
+    assert inception_score(one_class, splits=2)[0] == pytest.approx(1.0)
+    p = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    m = p.mean(0)
+    expected = torch.exp((p * (p.log() - m.log())).sum(1).mean()).item()
+    assert inception_score(p, splits=1)[0] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="rows sum to 1"):
+        inception_score(torch.ones(4, 3))
+
+
+def test_memorization_is_caught_by_nearest_neighbours():
+    from genlearn.metrics.manifold import nearest_neighbour_distances
+
+    g = torch.Generator().manual_seed(0)
+    train, test = torch.randn(300, 4, generator=g), torch.randn(100, 4, generator=g)
+    copies = train[:100]
+    assert nearest_neighbour_distances(copies, train).max() == 0
+    assert nearest_neighbour_distances(test, train).min() > 0 and nearest_neighbour_distances(test, train).mean() > 0.3

@@ -60,4 +60,33 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> dict
     return {"density": density, "coverage": coverage}
 
 
-__all__ = ["density_coverage", "knn_radii", "precision_recall"]
+
+
+def nearest_neighbour_distances(samples: torch.Tensor, train: torch.Tensor) -> torch.Tensor:
+    """Each sample's distance to its nearest training point, features (M, D) and (N, D) -> (M,): the memorization
+    check. A "model" that returns training images scores 0 here while its Fréchet distance sits at the floor;
+    compare with the same distances of held-out real images (``nearest_neighbour_distances(test, train)``)."""
+    samples, train = _features(samples, "sample features").double(), _features(train, "training features").double()
+    if samples.shape[1] != train.shape[1]:
+        raise ValueError(f"feature sizes differ: {samples.shape[1]} vs {train.shape[1]}")
+    return _distances(samples, train).min(dim=1).values
+
+
+def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
+    """Salimans et al. 2016: ``exp(E_x KL(p(y|x) || p(y)))`` from class probabilities (N, K), as (mean, std) over
+    ``splits`` equal parts (the paper's protocol: 10 splits). At most K (every image certain, classes balanced)."""
+    if probs.ndim != 2 or (probs < 0).any() or not torch.allclose(probs.sum(1), torch.ones(len(probs), dtype=probs.dtype), atol=1e-4):
+        raise ValueError(f"inception_score needs class probabilities (N, K) whose rows sum to 1, got shape {tuple(probs.shape)}")
+    if not 1 <= splits <= len(probs):
+        raise ValueError(f"splits must be in [1, {len(probs)}] for {len(probs)} images, got {splits}")
+    p = probs.double()
+    scores = []
+    for part in p.chunk(splits):
+        marginal = part.mean(0, keepdim=True)  # p(y) over this part
+        kl = (part * (part.clamp_min(1e-12).log() - marginal.clamp_min(1e-12).log())).sum(1)  # (n,)
+        scores.append(kl.mean().exp())
+    s = torch.stack(scores)
+    return float(s.mean()), float(s.std(unbiased=False))
+
+
+__all__ = ["density_coverage", "inception_score", "knn_radii", "nearest_neighbour_distances", "precision_recall"]
