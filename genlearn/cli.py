@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--reference", default="digits", help="digits, mnist-5k or a folder of images (default: digits)")
     ev.add_argument("--features", default="digits", help="digits (genlearn's classifier) or efficientnet-lite0 (ImageNet)")
     ev.add_argument("--n", type=int, default=None, help="use the first N samples (default: all)")
+    ev.add_argument("--target", type=Path, default=None, help="translations: an .npz of the paired targets; adds psnr and ssim")
+    ev.add_argument("--labels", type=Path, default=None, help="translated digits: an .npz with 'labels' (N,) of the sources; adds label_preservation")
 
     st = sub.add_parser(
         "stylize", help="paint CONTENT in the style of STYLE (neural style transfer); writes an image file",
@@ -347,12 +349,28 @@ def evaluate(args) -> int:
         ref = load_image_folder(args.reference, size=size)[0]
     else:
         raise UsageError(f"--reference must be digits, mnist-5k or a folder of images, got {args.reference!r}")
+    from genlearn.metrics.evaluate import label_scores, paired_scores
+
     try:
         result = score(x, ref, features=args.features)
+        if args.target is not None:
+            result |= paired_scores(x, _npz_array(args.target, "images")[: len(x)].float())
+        if args.labels is not None:
+            result |= label_scores(x, _npz_array(args.labels, "labels")[: len(x)])
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(json.dumps(result | {"reference": args.reference}))
     return 0
+
+
+def _npz_array(path: Path, key: str) -> torch.Tensor:
+    """The array ``key`` of an .npz file, or one sentence saying what is missing."""
+    if path.suffix != ".npz" or not path.is_file():
+        raise UsageError(f"{path} is not an .npz file (expected one with an {key!r} array)")
+    with np.load(path) as data:
+        if key not in data:
+            raise UsageError(f"{path} has no {key!r} array (it holds {', '.join(data.files)})")
+        return torch.from_numpy(data[key])
 
 
 def _folder_size(folder: Path) -> int:

@@ -75,4 +75,24 @@ def evaluate(samples: torch.Tensor, reference: torch.Tensor, features: str = "di
             **density_coverage(r, f, k=5), "n": n, "reference_n": m, "features": features}  # fmt: skip
 
 
-__all__ = ["FEATURES", "evaluate", "feature_function"]
+def paired_scores(outputs: torch.Tensor, targets: torch.Tensor) -> dict:
+    """PSNR and SSIM of translations against their paired targets (N, C, H, W) each, as mean and sd over the images."""
+    from genlearn.metrics.image_quality import psnr, ssim
+
+    if outputs.shape != targets.shape:
+        raise ValueError(f"the targets must match the translations one to one: got {tuple(targets.shape)} for {tuple(outputs.shape)}")
+    p, s = psnr(outputs, targets), ssim(outputs, targets)
+    return {"psnr": {"mean": p.mean().item(), "std": p.std().item()}, "ssim": {"mean": s.mean().item(), "std": s.std().item()}}
+
+
+def label_scores(outputs: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Label preservation of translated digits (chapter 7's classifier): ``{"label_preservation": {"mean", "se"}}``."""
+    from genlearn.metrics.translation import label_preservation
+
+    if outputs.shape[1] != 1:
+        raise ValueError(f"label preservation reads grey digits (1 channel); these have {outputs.shape[1]}")
+    kept = label_preservation(outputs, labels.long())
+    return {"label_preservation": {"mean": kept["kept"], "se": kept["se"]}}
+
+
+__all__ = ["FEATURES", "evaluate", "feature_function", "label_scores", "paired_scores"]
