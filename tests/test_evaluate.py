@@ -31,10 +31,12 @@ def test_the_command_line_on_an_npz_and_on_a_folder(tmp_path, capsys):
     assert out["fd"] == pytest.approx(digits_fd(x), rel=1e-9) and out["n"] == 360 and out["reference"] == "digits"
     folder = tmp_path / "pngs"
     folder.mkdir()
-    for i, img in enumerate(x[:40]):
+    for i, img in enumerate(x[:80]):
         Image.fromarray(((img[0].numpy() + 1) * 127.5).round().astype(np.uint8), mode="L").save(folder / f"{i}.png")
-    assert main(["evaluate", str(folder), "--n", "30"]) == 0
-    assert json.loads(capsys.readouterr().out)["n"] == 30
+    assert main(["evaluate", str(folder), "--n", "70"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 70
+    assert main(["evaluate", str(folder), "--n", "40"]) == 2  # 40 images cannot fit a 64-d covariance: say how many can
+    assert "needs more than 64 images in each set (at least 65)" in capsys.readouterr().err
 
 
 def test_mistakes_are_one_sentence(tmp_path, capsys):

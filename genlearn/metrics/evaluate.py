@@ -57,7 +57,8 @@ def evaluate(samples: torch.Tensor, reference: torch.Tensor, features: str = "di
     """Metrics of ``samples`` (N, C, H, W) against ``reference`` (M, C', H', W'), both in [-1, 1].
 
     Raises ValueError (one sentence) for channel counts that differ, too few samples (the k-NN metrics need
-    more than 5 per set), a KID subset larger than either set, or an unknown feature network."""
+    more than 5 per set, the Fréchet distance more than the feature dimension), a KID subset larger than either
+    set, or an unknown feature network."""
     check_images(samples, name="the samples", channels=(1, 3))
     check_images(reference, name="the reference images", channels=(1, 3))
     if samples.shape[1] != reference.shape[1]:
@@ -70,6 +71,10 @@ def evaluate(samples: torch.Tensor, reference: torch.Tensor, features: str = "di
         raise ValueError(f"the KID subset ({subset}) is larger than the smaller set ({min(n, m)} images); use at most {min(n, m)}")
     embed = feature_function(features)
     f, r = embed(samples), embed(reference)
+    d = f.shape[1]
+    if min(n, m) <= d:
+        raise ValueError(f"the Fréchet distance fits {d}-dimensional covariances, so it needs more than {d} images in each set "
+                         f"(at least {d + 1}); got {n} samples and {m} reference images")  # fmt: skip
     kid_mean, kid_std = kernel_distance(f, r, subsets=100, subset_size=subset)
     return {"fd": frechet_distance(f, r), "kid": {"mean": kid_mean, "std": kid_std}, **precision_recall(r, f, k=3),
             **density_coverage(r, f, k=5), "n": n, "reference_n": m, "features": features}  # fmt: skip
