@@ -98,3 +98,17 @@ def test_bad_features(bad, message):
 def test_mismatched_feature_sizes():
     with pytest.raises(ValueError, match="feature sizes differ"):
         frechet_distance(torch.randn(5, 3), torch.randn(5, 4))
+
+
+def test_the_fd_is_biased_at_small_n_and_kid_is_not():
+    from genlearn.metrics import bias_curve
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(2000, 8, generator=g), torch.randn(4000, 8, generator=g)  # one distribution
+    curve = bias_curve(a, b, [50, 200, 1000], draws=4)
+    fds = [row["fd"]["mean"] for row in curve]
+    assert fds[0] > fds[1] > fds[2] > 0 and fds[0] > 5 * fds[2]  # falls with n: the bias
+    assert all(abs(row["kid"]["mean"]) < 3 * row["kid"]["std"] + 0.01 for row in curve)  # about 0 at every n
+    assert [row["n"] for row in curve] == [50, 200, 1000]
+    with pytest.raises(ValueError, match="every n must be in"):
+        bias_curve(a, b, [1, 3000])
