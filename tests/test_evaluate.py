@@ -99,3 +99,16 @@ def test_the_metrics_order_failures_made_on_purpose_on_real_digits():
     nn_copies = nearest_neighbour_distances(digits_features(copies), f_train)
     nn_test = nearest_neighbour_distances(digits_features(test), f_train)
     assert nn_copies.max() < 1e-4 < 0.01 < nn_test.min()  # ... the nearest-neighbour check is not (float noise aside)
+
+
+def test_the_imagenet_features_embed_grey_and_colour_images_and_say_how_many_they_need():
+    from genlearn.data import image_crops, load_photo
+    from genlearn.metrics.evaluate import feature_function
+
+    embed = feature_function("efficientnet-lite0")
+    photos = image_crops([load_photo("chelsea", 96), load_photo("coffee", 96)], 64, 8, seed=0)  # (8, 3, 64, 64)
+    f = embed(photos)
+    assert f.shape == (8, 1280) and torch.allclose(embed(photos.mean(1, keepdim=True)), embed(photos.mean(1, keepdim=True).repeat(1, 3, 1, 1)))
+    assert not torch.allclose(f[0], f[1])
+    with pytest.raises(ValueError, match="at least 1281"):
+        evaluate(photos, photos, features="efficientnet-lite0")
