@@ -295,10 +295,7 @@ def translate(args) -> int:
         print(f"translated {done} images {args.direction} into {args.out}")
         return 0
     if args.input.suffix == ".npz":
-        with np.load(args.input) as f:
-            if "images" not in f:
-                raise UsageError(f"{args.input} has no 'images' array (it holds {', '.join(f.files) or 'nothing'})")
-            x = torch.from_numpy(f["images"]).float()
+        x = _npz_array(args.input, "images").float()
         if x.dim() != 4 or x.shape[1] != source:
             raise UsageError(f"{args.input}'s images have shape {tuple(x.shape)}; {args.direction} expects (N, {source}, H, W) in [-1, 1]")
         if size is not None and x.shape[-2:] != (size, size):
@@ -330,10 +327,7 @@ def evaluate(args) -> int:
     if args.samples.is_dir():
         x = load_image_folder(args.samples, size=_folder_size(args.samples))[0]
     elif args.samples.suffix == ".npz" and args.samples.is_file():
-        with np.load(args.samples) as data:
-            if "images" not in data:
-                raise UsageError(f"{args.samples} has no 'images' array (it holds {', '.join(data.files)})")
-            x = torch.from_numpy(data["images"]).float()
+        x = _npz_array(args.samples, "images").float()
     else:
         raise UsageError(f"SAMPLES must be an .npz written by sample/translate or a folder of images, got {args.samples}")
     if args.n is not None:
@@ -364,12 +358,12 @@ def evaluate(args) -> int:
 
 
 def _npz_array(path: Path, key: str) -> torch.Tensor:
-    """The array ``key`` of an .npz file, or one sentence saying what is missing."""
+    """The array ``key`` of an .npz file, or one sentence saying what is missing (translate, evaluate)."""
     if path.suffix != ".npz" or not path.is_file():
         raise UsageError(f"{path} is not an .npz file (expected one with an {key!r} array)")
     with np.load(path) as data:
         if key not in data:
-            raise UsageError(f"{path} has no {key!r} array (it holds {', '.join(data.files)})")
+            raise UsageError(f"{path} has no {key!r} array (it holds {', '.join(data.files) or 'nothing'})")
         return torch.from_numpy(data[key])
 
 

@@ -21,7 +21,8 @@ def pixel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mu, d @ d.T / pixels.shape[1]
 
 
-def _sqrtm(s: torch.Tensor, power: float) -> torch.Tensor:
+def _sym_power(s: torch.Tensor, power: float) -> torch.Tensor:
+    """``s^power`` of a symmetric positive definite 3x3 covariance (eigenvalues floored at 1e-10: a grey image has rank 1)."""
     vals, vecs = torch.linalg.eigh(s)
     return vecs @ torch.diag(vals.clamp_min(1e-10) ** power) @ vecs.T
 
@@ -39,7 +40,7 @@ def match_colour(source: torch.Tensor, target: torch.Tensor, clamp: bool = True)
         check_images(x[None], name=name, channels=3)
     mu_s, cov_s = pixel_stats(source)
     mu_t, cov_t = pixel_stats(target)
-    a = _sqrtm(cov_t, 0.5) @ _sqrtm(cov_s, -0.5)  # (3, 3)
+    a = _sym_power(cov_t, 0.5) @ _sym_power(cov_s, -0.5)  # (3, 3)
     y = (a @ (source.reshape(3, -1).double() - mu_s[:, None]) + mu_t[:, None]).reshape(source.shape).to(source.dtype)
     return y.clamp(-1, 1) if clamp else y
 
