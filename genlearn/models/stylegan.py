@@ -151,8 +151,9 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     ``w'_ijk = s_i w_ijk`` per sample (modulation); with ``demodulate``, ``w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps)``,
     so that unit-variance inputs give unit-variance outputs (Eq. 2's assumption: i.i.d. inputs). Computed without
     per-sample weights, as the authors' non-fused path does: scaling the input channels by ``s`` and the output
-    channels by the demodulation factor around one shared convolution is the same linear map, and several times
-    faster on a CPU than one grouped convolution with N weight copies.
+    channels by the demodulation factor around one shared convolution is the same linear map, and cheaper on a CPU
+    than one grouped convolution with N weight copies (a whole width-64, 16x16 training step took about 230 ms
+    instead of about 300 ms on 2 cores).
     """
     n, c_in = x.shape[:2]
     k = weight.shape[-1]
