@@ -91,13 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser(
         "evaluate", help="score samples against a reference set; prints one JSON object (fd, kid, precision, recall, density, coverage)",
-        epilog="SAMPLES: an .npz from sample/translate (images (N, C, H, W) in [-1, 1]) or a folder of images. REFERENCE: digits "
-               "or mnist-5k (their train split), or a folder of images. The reference is resized to the samples' size.",
+        epilog="SAMPLES: an .npz from sample/translate (images (N, C, H, W) in [-1, 1]), a folder of images, or digits-test / "
+               "mnist-5k-test (real held-out images: the real-vs-real floor). REFERENCE: digits or mnist-5k (their train split), "
+               "or a folder of images. The reference is resized to the samples' size. The book's protocol: --n 360 --draws 5 "
+               "scores 5 disjoint draws of 360 and prints each metric as its mean and sd. inception-v3-fid reads the FID "
+               "weights file pt_inception-2015-12-05-6726825d.pth from $GENLEARN_FID_WEIGHTS or torch's hub cache.",
     )  # fmt: skip
     ev.add_argument("samples", metavar="SAMPLES", type=Path)
     ev.add_argument("--reference", default="digits", help="digits, mnist-5k or a folder of images (default: digits)")
-    ev.add_argument("--features", default="digits", help="digits (genlearn's classifier) or efficientnet-lite0 (ImageNet)")
-    ev.add_argument("--n", type=int, default=None, help="use the first N samples (default: all)")
+    ev.add_argument("--features", default="digits",
+                    help="digits (genlearn's classifier), efficientnet-lite0 (ImageNet, offline) or inception-v3-fid (the standard FID, local weights)")  # fmt: skip
+    ev.add_argument("--n", type=int, default=None, help="samples per draw (default: all samples, one draw)")
+    ev.add_argument("--draws", type=int, default=1, help="disjoint draws of N samples; more than one reports each metric's mean and sd (default: 1)")
     ev.add_argument("--target", type=Path, default=None, help="translations: an .npz of the paired targets; adds psnr and ssim")
     ev.add_argument("--labels", type=Path, default=None, help="translated digits: an .npz with 'labels' (N,) of the sources; adds label_preservation")
 
@@ -324,16 +329,18 @@ def evaluate(args) -> int:
 
     if args.features not in FEATURES:
         raise UsageError(f"unknown feature network {args.features!r}; choose one of {', '.join(FEATURES)}")
-    if args.samples.is_dir():
+    if str(args.samples) in ("digits-test", "mnist-5k-test"):
+        x = load_digits("test", size=16)[0] if str(args.samples) == "digits-test" else load_mnist_5k("test", size=28)[0]
+    elif args.samples.is_dir():
         x = load_image_folder(args.samples, size=_folder_size(args.samples))[0]
     elif args.samples.suffix == ".npz" and args.samples.is_file():
         x = _npz_array(args.samples, "images").float()
     else:
-        raise UsageError(f"SAMPLES must be an .npz written by sample/translate or a folder of images, got {args.samples}")
-    if args.n is not None:
-        if not 1 <= args.n <= len(x):
-            raise UsageError(f"--n must be between 1 and the {len(x)} samples there are, got {args.n}")
-        x = x[: args.n]
+        raise UsageError(f"SAMPLES must be an .npz written by sample/translate, a folder of images, digits-test or mnist-5k-test, got {args.samples}")
+    if args.draws < 1:
+        raise UsageError(f"--draws must be >= 1, got {args.draws}")
+    if args.n is not None and not 1 <= args.n * args.draws <= len(x):
+        raise UsageError(f"--n {args.n} x --draws {args.draws} needs {args.n * args.draws} samples; there are {len(x)}")
     size = x.shape[-1]
     if args.reference == "digits":
         ref = load_digits("train", size=size)[0]
@@ -346,12 +353,13 @@ def evaluate(args) -> int:
     from genlearn.metrics.evaluate import label_scores, paired_scores
 
     try:
-        result = score(x, ref, features=args.features)
+        result = score(x, ref, features=args.features, n=args.n, draws=args.draws)
+        used = x[: result["n"] * args.draws]
         if args.target is not None:
-            result |= paired_scores(x, _npz_array(args.target, "images")[: len(x)].float())
+            result |= paired_scores(used, _npz_array(args.target, "images")[: len(used)].float())
         if args.labels is not None:
-            result |= label_scores(x, _npz_array(args.labels, "labels")[: len(x)])
-    except ValueError as e:
+            result |= label_scores(used, _npz_array(args.labels, "labels")[: len(used)])
+    except (ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from None
     print(json.dumps(result | {"reference": args.reference}))
     return 0

@@ -112,3 +112,20 @@ def test_the_imagenet_features_embed_grey_and_colour_images_and_say_how_many_the
     assert not torch.allclose(f[0], f[1])
     with pytest.raises(ValueError, match="at least 1281"):
         evaluate(photos, photos, features="efficientnet-lite0")
+
+
+def test_draws_are_disjoint_and_summarized_by_mean_and_sd(capsys):
+    from genlearn.metrics.digits import digits_features
+    from genlearn.metrics.frechet import frechet_distance
+
+    x, _ = load_digits("test", size=16)
+    ref = load_digits("train", size=16)[0]
+    r = evaluate(x, ref, n=100, draws=3)
+    by_hand = torch.tensor([frechet_distance(digits_features(x[i * 100 : (i + 1) * 100]), digits_features(ref)) for i in range(3)])
+    assert r["fd"]["mean"] == pytest.approx(by_hand.mean().item(), rel=1e-6) and r["fd"]["std"] == pytest.approx(by_hand.std().item(), rel=1e-6)
+    assert r["n"] == 100 and r["draws"] == 3 and set(r["precision"]) == {"mean", "std"}
+    with pytest.raises(ValueError, match="4 disjoint draws of 100 need 400 samples; there are 360"):
+        evaluate(x, ref, n=100, draws=4)
+    assert main(["evaluate", "digits-test", "--n", "120", "--draws", "3"]) == 0  # the real-vs-real floor, by name
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 120 and out["fd"]["std"] > 0 and out["fd"]["mean"] > evaluate(x, ref)["fd"]  # smaller N, larger FD

@@ -2,11 +2,15 @@
 
 ``evaluate(samples, reference, features="digits")`` embeds both image sets with one fixed feature network and returns
 the Fréchet distance, KID (mean and standard deviation over subsets, unbiased), precision and recall (k = 3) and
-density and coverage (k = 5), with ``n`` and the reference's size. Feature networks:
+density and coverage (k = 5), with ``n`` and the reference's size. With ``draws=K`` and ``n=N`` it follows the
+book's protocol: K disjoint draws of N samples against the one fixed reference, each metric reported as
+``{"mean", "std"}`` over the draws. Feature networks:
 
 * ``"digits"`` -- genlearn's shipped digits classifier (64-d; grey images, any size, resized to 16x16);
 * ``"efficientnet-lite0"`` -- the offline ImageNet network of chapters 9-10, its 1280-d pooled head at 224x224
-  (grey images get three equal channels).
+  (grey images get three equal channels);
+* ``"inception-v3-fid"`` -- the standard FID network (TensorFlow's Inception-v3, 2048-d), from a local weights
+  file only (:mod:`genlearn.models.fid_inception`); its absence is one sentence naming the file.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from genlearn.checks import check_images
 from genlearn.metrics.frechet import frechet_distance, kernel_distance
 from genlearn.metrics.manifold import density_coverage, precision_recall
 
-FEATURES = ("digits", "efficientnet-lite0")
+FEATURES = ("digits", "efficientnet-lite0", "inception-v3-fid")
 
 
 def feature_function(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -50,34 +54,77 @@ def feature_function(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
             return torch.cat(out)
 
         return efficientnet
+    if name == "inception-v3-fid":
+        from genlearn.models.fid_inception import load_fid_inception
+
+        inception = load_fid_inception()
+
+        def fid(x: torch.Tensor) -> torch.Tensor:
+            x = x.float()
+            x = x.repeat(1, 3, 1, 1) if x.shape[1] == 1 else x
+            return torch.cat([inception(x[i : i + 32]) for i in range(0, len(x), 32)])  # (N, 2048)
+
+        return fid
     raise ValueError(f"unknown feature network {name!r}; choose one of {', '.join(FEATURES)}")
 
 
-def evaluate(samples: torch.Tensor, reference: torch.Tensor, features: str = "digits", kid_subset: int | None = None) -> dict:
+def evaluate(
+    samples: torch.Tensor,
+    reference: torch.Tensor,
+    features: str = "digits",
+    kid_subset: int | None = None,
+    n: int | None = None,
+    draws: int = 1,
+) -> dict:
     """Metrics of ``samples`` (N, C, H, W) against ``reference`` (M, C', H', W'), both in [-1, 1].
 
+    Args:
+        n: samples per draw (default: all of them, one draw).
+        draws: disjoint draws of ``n`` samples (the first ``n * draws``); with more than one, every metric is
+            ``{"mean", "std"}`` over the draws (the KID's: of each draw's mean over its subsets).
+
     Raises ValueError (one sentence) for channel counts that differ, too few samples (the k-NN metrics need
-    more than 5 per set, the Fréchet distance more than the feature dimension), a KID subset larger than either
-    set, or an unknown feature network."""
+    more than 5 per set, the Fréchet distance more than the feature dimension, the draws ``n * draws``), a KID
+    subset larger than either set, or an unknown feature network."""
     check_images(samples, name="the samples", channels=(1, 3))
     check_images(reference, name="the reference images", channels=(1, 3))
     if samples.shape[1] != reference.shape[1]:
         raise ValueError(f"the samples have {samples.shape[1]} channel(s) and the reference {reference.shape[1]}; compare like with like")
-    n, m = len(samples), len(reference)
+    if draws < 1:
+        raise ValueError(f"draws must be >= 1, got {draws}")
+    n = len(samples) // draws if n is None else n
+    if n * draws > len(samples):
+        raise ValueError(f"{draws} disjoint draws of {n} need {n * draws} samples; there are {len(samples)}")
+    m = len(reference)
     if min(n, m) < 6:
         raise ValueError(f"need at least 6 images in each set (density and coverage use each point's 5th neighbour), got {n} samples and {m} reference images")
     subset = kid_subset or min(n, m, 1000)
     if subset > min(n, m):
         raise ValueError(f"the KID subset ({subset}) is larger than the smaller set ({min(n, m)} images); use at most {min(n, m)}")
+    if features not in FEATURES:
+        raise ValueError(f"unknown feature network {features!r}; choose one of {', '.join(FEATURES)}")
     embed = feature_function(features)
-    f, r = embed(samples), embed(reference)
+    f, r = embed(samples[: n * draws]), embed(reference)
     d = f.shape[1]
     if min(n, m) <= d:
         raise ValueError(f"the Fréchet distance fits {d}-dimensional covariances, so it needs more than {d} images in each set "
                          f"(at least {d + 1}); got {n} samples and {m} reference images")  # fmt: skip
-    kid_mean, kid_std = kernel_distance(f, r, subsets=100, subset_size=subset)
+    scores = [_scores(f[i * n : (i + 1) * n], r, subset) for i in range(draws)]
+    if draws == 1:
+        result = scores[0]
+    else:
+        result = {}
+        for key in scores[0]:
+            v = torch.tensor([s[key]["mean"] if key == "kid" else s[key] for s in scores], dtype=torch.float64)
+            result[key] = {"mean": v.mean().item(), "std": v.std().item()}
+    return result | {"n": n, "draws": draws, "reference_n": m, "features": features}
+
+
+def _scores(f: torch.Tensor, r: torch.Tensor, kid_subset: int) -> dict:
+    """One draw's metrics from features f (n, D) against r (m, D)."""
+    kid_mean, kid_std = kernel_distance(f, r, subsets=100, subset_size=kid_subset)
     return {"fd": frechet_distance(f, r), "kid": {"mean": kid_mean, "std": kid_std}, **precision_recall(r, f, k=3),
-            **density_coverage(r, f, k=5), "n": n, "reference_n": m, "features": features}  # fmt: skip
+            **density_coverage(r, f, k=5)}  # fmt: skip
 
 
 def paired_scores(outputs: torch.Tensor, targets: torch.Tensor) -> dict:
