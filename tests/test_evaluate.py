@@ -89,7 +89,8 @@ def test_the_metrics_order_failures_made_on_purpose_on_real_digits():
     blurred = evaluate(torch.nn.functional.avg_pool2d(test, 3, stride=1, padding=1, count_include_pad=False), train)
     assert dropped["recall"] < honest["recall"] - 0.2 and dropped["coverage"] < honest["coverage"] - 0.2
     assert dropped["precision"] > honest["precision"] - 0.1  # what is there is still real-looking
-    assert blurred["precision"] < honest["precision"] - 0.1 and blurred["density"] < honest["density"]  # 0.70 against 0.87 here
+    # blur: fewer samples on the real manifold, and those that are sit in fewer balls (0.81 / 0.72 against 0.89 / 0.97 here)
+    assert blurred["precision"] < honest["precision"] - 0.05 and blurred["density"] < honest["density"] - 0.15
     copies = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:360]]  # a "model" returning training images
     memorized = evaluate(copies, train)
     # the FD is fooled: copies score like real digits (random 360-image subsets of the training set itself score 1.3
@@ -124,6 +125,8 @@ def test_draws_are_disjoint_and_summarized_by_mean_and_sd(capsys):
     by_hand = torch.tensor([frechet_distance(digits_features(x[i * 100 : (i + 1) * 100]), digits_features(ref)) for i in range(3)])
     assert r["fd"]["mean"] == pytest.approx(by_hand.mean().item(), rel=1e-6) and r["fd"]["std"] == pytest.approx(by_hand.std().item(), rel=1e-6)
     assert r["n"] == 100 and r["draws"] == 3 and set(r["precision"]) == {"mean", "std"}
+    # the k-NN metrics compare equal-sized sets: against all 1,437 balls, 100 real digits could cover 7% at most
+    assert r["knn_reference_n"] == 100 and r["coverage"]["mean"] > 0.8
     with pytest.raises(ValueError, match="4 disjoint draws of 100 need 400 samples; there are 360"):
         evaluate(x, ref, n=100, draws=4)
     assert main(["evaluate", "digits-test", "--n", "120", "--draws", "3"]) == 0  # the real-vs-real floor, by name

@@ -4,7 +4,8 @@
 the Fréchet distance, KID (mean and standard deviation over subsets, unbiased), precision and recall (k = 3) and
 density and coverage (k = 5), with ``n`` and the reference's size. With ``draws=K`` and ``n=N`` it follows the
 book's protocol: K disjoint draws of N samples against the one fixed reference, each metric reported as
-``{"mean", "std"}`` over the draws. Feature networks:
+``{"mean", "std"}`` over the draws. The k-NN metrics compare equal-sized sets, as their papers do: each draw
+against one fixed random subset of N reference images (``knn_reference_n``). Feature networks:
 
 * ``"digits"`` -- genlearn's shipped digits classifier (64-d; grey images, any size, resized to 16x16);
 * ``"efficientnet-lite0"`` -- the offline ImageNet network of chapters 9-10, its 1280-d pooled head at 224x224
@@ -109,7 +110,10 @@ def evaluate(
     if min(n, m) <= d:
         raise ValueError(f"the Fréchet distance fits {d}-dimensional covariances, so it needs more than {d} images in each set "
                          f"(at least {d + 1}); got {n} samples and {m} reference images")  # fmt: skip
-    scores = [_scores(f[i * n : (i + 1) * n], r, subset) for i in range(draws)]
+    # The k-NN metrics compare sets of equal size, as both papers do: a larger reference would shrink every ball and
+    # make coverage count up to n / m at most. One fixed random subset of n reference images serves every draw.
+    r_knn = r[torch.randperm(m, generator=torch.Generator().manual_seed(0))[:n]] if m > n else r
+    scores = [_scores(f[i * n : (i + 1) * n], r, r_knn, subset) for i in range(draws)]
     if draws == 1:
         result = scores[0]
     else:
@@ -117,14 +121,14 @@ def evaluate(
         for key in scores[0]:
             v = torch.tensor([s[key]["mean"] if key == "kid" else s[key] for s in scores], dtype=torch.float64)
             result[key] = {"mean": v.mean().item(), "std": v.std().item()}
-    return result | {"n": n, "draws": draws, "reference_n": m, "features": features}
+    return result | {"n": n, "draws": draws, "reference_n": m, "knn_reference_n": len(r_knn), "features": features}
 
 
-def _scores(f: torch.Tensor, r: torch.Tensor, kid_subset: int) -> dict:
-    """One draw's metrics from features f (n, D) against r (m, D)."""
+def _scores(f: torch.Tensor, r: torch.Tensor, r_knn: torch.Tensor, kid_subset: int) -> dict:
+    """One draw's metrics from features f (n, D) against r (m, D); the k-NN ones against r_knn (n, D)."""
     kid_mean, kid_std = kernel_distance(f, r, subsets=100, subset_size=kid_subset)
-    return {"fd": frechet_distance(f, r), "kid": {"mean": kid_mean, "std": kid_std}, **precision_recall(r, f, k=3),
-            **density_coverage(r, f, k=5)}  # fmt: skip
+    return {"fd": frechet_distance(f, r), "kid": {"mean": kid_mean, "std": kid_std}, **precision_recall(r_knn, f, k=3),
+            **density_coverage(r_knn, f, k=5)}  # fmt: skip
 
 
 def paired_scores(outputs: torch.Tensor, targets: torch.Tensor) -> dict:
