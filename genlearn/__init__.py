@@ -25,6 +25,8 @@ def load(run, device=None):
         FileNotFoundError: no checkpoint there.
         genlearn.train.checkpoint.CheckpointError: a corrupt file, another kind of file, or a config
             this version cannot rebuild (one sentence saying which).
+
+    Chapters 2, 7, 8, 10 and 11.
     """
     from genlearn.train.checkpoint import load_run
 

@@ -33,6 +33,8 @@ def check_images(
     Raises:
         TypeError: not a floating-point tensor.
         ValueError: wrong rank, channels, size or range.
+
+    Chapter 0.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
@@ -70,15 +72,24 @@ def check_images(
 
 
 def from_unit(x: torch.Tensor) -> torch.Tensor:
-    """[0, 1] -> [-1, 1]."""
+    """[0, 1] -> [-1, 1].
+
+    Chapter 0.
+    """
     return x * 2 - 1
 
 
 def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] -> [0, 1], clamped (for display and metrics that want [0, 1])."""
+    """[-1, 1] -> [0, 1], clamped (for display and metrics that want [0, 1]).
+
+    Chapter 6.
+    """
     return ((x + 1) / 2).clamp(0, 1)
 
 
 def from_uint8(x: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] -> float32 [-1, 1]."""
+    """uint8 [0, 255] -> float32 [-1, 1].
+
+    Chapter 0.
+    """
     return x.float() / 127.5 - 1

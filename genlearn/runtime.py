@@ -25,7 +25,10 @@ T = TypeVar("T")
 
 
 def get_profile() -> str:
-    """The active profile: ``$GENLEARN_PROFILE`` if set, else ``gpu`` with CUDA, else ``cpu``."""
+    """The active profile: ``$GENLEARN_PROFILE`` if set, else ``gpu`` with CUDA, else ``cpu``.
+
+    Chapters 0 and 1.
+    """
     name = os.environ.get("GENLEARN_PROFILE", "").strip().lower()
     if not name:
         return "gpu" if torch.cuda.is_available() else "cpu"
@@ -35,7 +38,10 @@ def get_profile() -> str:
 
 
 def pick(*, smoke: T, cpu: T, gpu: T, profile: str | None = None) -> T:
-    """Choose a value by profile, e.g. ``steps = pick(smoke=20, cpu=3000, gpu=20000)``."""
+    """Choose a value by profile, e.g. ``steps = pick(smoke=20, cpu=3000, gpu=20000)``.
+
+    Chapters 0-12.
+    """
     profile = profile or get_profile()
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -43,7 +49,10 @@ def pick(*, smoke: T, cpu: T, gpu: T, profile: str | None = None) -> T:
 
 
 def get_device(name: str | None = None) -> torch.device:
-    """The device to train on: ``name`` or ``$GENLEARN_DEVICE`` if given, else cuda -> mps -> cpu."""
+    """The device to train on: ``name`` or ``$GENLEARN_DEVICE`` if given, else cuda -> mps -> cpu.
+
+    Chapters 0-12.
+    """
     name = name or os.environ.get("GENLEARN_DEVICE") or None
     if name is not None:
         kind = name.split(":")[0]
@@ -62,7 +71,10 @@ def get_device(name: str | None = None) -> torch.device:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` seeded the same."""
+    """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` seeded the same.
+
+    Chapters 0-12.
+    """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     random.seed(seed)
@@ -76,6 +88,8 @@ def autocast(device: torch.device | str, enabled: bool | None = None) -> context
 
     Keep penalties that need second derivatives (the WGAN-GP gradient penalty) outside this
     context, in float32.
+
+    Chapter 5.
     """
     device = torch.device(device)
     if enabled is None:
@@ -87,7 +101,10 @@ def autocast(device: torch.device | str, enabled: bool | None = None) -> context
 
 
 def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
-    """A GradScaler that is active only for float16 autocast on CUDA (bfloat16 needs none)."""
+    """A GradScaler that is active only for float16 autocast on CUDA (bfloat16 needs none).
+
+    Chapter 0.
+    """
     device = torch.device(device)
     enabled = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu", enabled=enabled)
@@ -95,7 +112,10 @@ def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
 
 def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
     """``zero_grad``, ``backward`` and ``step`` for one optimizer; through ``scaler`` when one is given
-    (float16 autocast on CUDA scales the loss so small gradients do not underflow)."""
+    (float16 autocast on CUDA scales the loss so small gradients do not underflow).
+
+    Chapter 0.
+    """
     optimizer.zero_grad(set_to_none=True)
     if scaler is None:
         loss.backward()
@@ -107,14 +127,20 @@ def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scal
 
 
 def to_channels_last(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
-    """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere."""
+    """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere.
+
+    Chapter 0.
+    """
     if torch.device(device).type == "cuda":
         return module.to(memory_format=torch.channels_last)
     return module
 
 
 def version_info() -> dict[str, Any]:
-    """Profile, device and versions as a dict (what :func:`stamp` prints)."""
+    """Profile, device and versions as a dict (what :func:`stamp` prints).
+
+    Chapter 0.
+    """
     import genlearn
 
     device = get_device()
@@ -132,7 +158,10 @@ def version_info() -> dict[str, Any]:
 
 
 class Stamp:
-    """What a notebook prints first; ``repr`` shows profile, device, versions and start time."""
+    """What a notebook prints first; ``repr`` shows profile, device, versions and start time.
+
+    Chapter 0.
+    """
 
     def __init__(self) -> None:
         self.info = version_info()
@@ -149,11 +178,18 @@ class Stamp:
 
 
 def stamp() -> Stamp:
-    """Print-ready stamp: ``stamp()`` as the last expression of a notebook's first cell."""
+    """Print-ready stamp: ``stamp()`` as the last expression of a notebook's first cell.
+
+    Chapters 0-12.
+    """
     return Stamp()
 
 
 def format_seconds(seconds: float) -> str:
+    """``seconds`` as ``'12 s'``, ``'3 min 12 s'`` or ``'1 h 5 min'``.
+
+    Chapter 0.
+    """
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -166,7 +202,10 @@ def format_seconds(seconds: float) -> str:
 
 @contextlib.contextmanager
 def timer() -> Iterator[dict[str, float]]:
-    """``with timer() as t: ...`` then ``t['seconds']``."""
+    """``with timer() as t: ...`` then ``t['seconds']``.
+
+    Chapters 2, 7, 8 and 9.
+    """
     out: dict[str, float] = {}
     start = time.perf_counter()
     try:

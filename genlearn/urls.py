@@ -17,7 +17,10 @@ import urllib.request
 
 
 def online_sources() -> list[tuple[str, str]]:
-    """``[(what, url), ...]``: the hosts of the online datasets and the pretrained weights genlearn can use."""
+    """``[(what, url), ...]``: the hosts of the online datasets and the pretrained weights genlearn can use.
+
+    Chapter 0.
+    """
     from torchvision import datasets
     from torchvision.models import VGG19_Weights
 
@@ -38,7 +41,10 @@ def online_sources() -> list[tuple[str, str]]:
 
 
 def answers(url: str, timeout: float = 10.0) -> tuple[bool, str]:
-    """Whether ``url`` answers with a status below 400: ``(ok, "200")`` or ``(False, "the reason")``."""
+    """Whether ``url`` answers with a status below 400: ``(ok, "200")`` or ``(False, "the reason")``.
+
+    Chapter 0.
+    """
     for method, headers in (("HEAD", {}), ("GET", {"Range": "bytes=0-0"})):
         request = urllib.request.Request(url, method=method, headers={"User-Agent": "genlearn-link-check", **headers})
         try:
@@ -54,6 +60,10 @@ def answers(url: str, timeout: float = 10.0) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: list the URLs, or with ``--check`` ask each; returns the exit status.
+
+    Chapter 0.
+    """
     p = argparse.ArgumentParser(prog="python -m genlearn.urls", description="the online datasets and weights the book names")
     p.add_argument("--check", action="store_true", help="ask each URL; exit 1 if any does not answer")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per URL (default: 10)")

@@ -17,14 +17,20 @@ from genlearn.checks import check_images, to_unit
 
 
 def grid_image(x: torch.Tensor, nrow: int | None = None, padding: int = 2) -> torch.Tensor:
-    """A grid of images as one (3, H, W) tensor in [0, 1] (via ``torchvision.utils.make_grid``)."""
+    """A grid of images as one (3, H, W) tensor in [0, 1] (via ``torchvision.utils.make_grid``).
+
+    Chapter 0.
+    """
     check_images(x.detach().float(), channels=(1, 3), tol=0.05)
     nrow = nrow or max(1, int(math.ceil(math.sqrt(x.shape[0]))))
     return make_grid(to_unit(x.detach().float().cpu()), nrow=nrow, padding=padding, pad_value=1.0)
 
 
 def show_grid(x: torch.Tensor, nrow: int | None = None, title: str | None = None, ax=None, size: float = 4.0):
-    """Show images ``(N, C, H, W)`` in [-1, 1] as a grid; returns the Figure."""
+    """Show images ``(N, C, H, W)`` in [-1, 1] as a grid; returns the Figure.
+
+    Chapter 0; used in most chapters.
+    """
     g = grid_image(x, nrow)
     if ax is None:
         fig, ax = plt.subplots(figsize=(size, size * g.shape[1] / g.shape[2]))
@@ -38,7 +44,10 @@ def show_grid(x: torch.Tensor, nrow: int | None = None, title: str | None = None
 
 
 def show_row(images: Sequence[torch.Tensor], titles: Sequence[str] | None = None, height: float = 2.4):
-    """Images of any sizes side by side, each ``(C, H, W)`` or ``(1, C, H, W)`` in [-1, 1], with titles; returns the Figure."""
+    """Images of any sizes side by side, each ``(C, H, W)`` or ``(1, C, H, W)`` in [-1, 1], with titles; returns the Figure.
+
+    Chapters 9 and 10.
+    """
     images = [x[0] if x.ndim == 4 else x for x in images]
     widths = [x.shape[-1] / x.shape[-2] for x in images]
     fig, axes = plt.subplots(1, len(images), figsize=(height * sum(widths) + 0.1 * len(images), height + 0.4),
@@ -57,7 +66,10 @@ def style_mixing_grid(G, rows: int, cols: int, crossover: int, generator: torch.
 
     The first row holds ``cols`` source images B (after a blank corner), the first column ``rows`` source images A;
     cell (i, j) takes A_i's styles before layer ``crossover`` and B_j's from it on, with the noise inputs off, so the
-    grid shows what the layers from ``crossover`` on control (an early crossover: B's pose and shape; a late one: A's)."""
+    grid shows what the layers from ``crossover`` on control (an early crossover: B's pose and shape; a late one: A's).
+
+    Chapter 11.
+    """
     w_a = G.mapping_net(G.sample_latent(rows, generator))  # (rows, w_dim)
     w_b = G.mapping_net(G.sample_latent(cols, generator))  # (cols, w_dim)
     ws_a, ws_b = G.broadcast(w_a), G.broadcast(w_b)
@@ -71,7 +83,10 @@ def style_mixing_grid(G, rows: int, cols: int, crossover: int, generator: torch.
 
 
 def smooth(values: Sequence[float], window: int) -> list[float]:
-    """Trailing moving average (the first points average what exists so far)."""
+    """Trailing moving average (the first points average what exists so far).
+
+    Chapters 4, 5 and 8.
+    """
     out, total = [], 0.0
     for i, v in enumerate(values):
         total += v
@@ -84,7 +99,10 @@ def smooth(values: Sequence[float], window: int) -> list[float]:
 def plot_losses(
     history, keys: Sequence[str] | None = None, window: int = 25, ax=None, title: str = "training losses", logy: bool = False
 ):
-    """Loss curves from a :class:`genlearn.train.History` (raw in light color, smoothed on top)."""
+    """Loss curves from a :class:`genlearn.train.History` (raw in light color, smoothed on top).
+
+    Chapter 0; used in most chapters.
+    """
     keys = list(keys or history.keys())
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -103,7 +121,10 @@ def plot_losses(
 
 
 def plot_metric(points: Sequence[tuple[int, float]] | Mapping[str, Sequence[tuple[int, float]]], ylabel: str, ax=None, floor: float | None = None):
-    """A metric over training: ``[(step, value), ...]`` or several named series; optional floor line."""
+    """A metric over training: ``[(step, value), ...]`` or several named series; optional floor line.
+
+    Chapters 1, 2 and 3.
+    """
     series = points if isinstance(points, Mapping) else {ylabel: points}
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -122,7 +143,10 @@ def plot_metric(points: Sequence[tuple[int, float]] | Mapping[str, Sequence[tupl
 
 
 def compare_rows(rows: Mapping[str, torch.Tensor], n: int = 8, size: float = 1.2):
-    """One row per named batch (e.g. input / output / target), ``n`` images each."""
+    """One row per named batch (e.g. input / output / target), ``n`` images each.
+
+    Chapters 6, 7 and 8.
+    """
     fig, axes = plt.subplots(len(rows), 1, figsize=(n * size, len(rows) * size * 1.1), squeeze=False)
     for ax, (name, x) in zip(axes[:, 0], rows.items()):
         show_grid(x[:n], nrow=n, ax=ax)
@@ -132,7 +156,10 @@ def compare_rows(rows: Mapping[str, torch.Tensor], n: int = 8, size: float = 1.2
 
 
 def interpolation_strip(images: torch.Tensor, steps: int, title: str | None = None, size: float = 1.0):
-    """Rows of ``steps`` images each, e.g. decoded ``lerp(z0, z1, t)`` for several pairs ``(R*steps, C, H, W)``."""
+    """Rows of ``steps`` images each, e.g. decoded ``lerp(z0, z1, t)`` for several pairs ``(R*steps, C, H, W)``.
+
+    Chapters 2 and 6.
+    """
     if images.shape[0] % steps:
         raise ValueError(f"{images.shape[0]} images do not split into rows of {steps}")
     rows = images.shape[0] // steps
@@ -142,7 +169,10 @@ def interpolation_strip(images: torch.Tensor, steps: int, title: str | None = No
 
 
 def scatter_2d(points: Mapping[str, torch.Tensor], ax=None, title: str | None = None, s: float = 4.0):
-    """Scatter several 2-D point sets ``(N, 2)`` (e.g. real vs generated toy samples)."""
+    """Scatter several 2-D point sets ``(N, 2)`` (e.g. real vs generated toy samples).
+
+    Chapters 0 and 6.
+    """
     if ax is None:
         fig, ax = plt.subplots(figsize=(4, 4))
     else:

@@ -180,6 +180,8 @@ def download_archive(
     Raises:
         DatasetUnavailableError: the download failed (no network, timeout, server error).
         ValueError: wrong size or SHA-256, unreadable archive, or a member escaping ``root``.
+
+    Chapter 0 (the online datasets of the tour).
     """
     root = Path(root).expanduser()
     filename = PurePosixPath(urlparse(url).path).name
@@ -228,6 +230,8 @@ def download_pix2pix(name: str, root: str | os.PathLike = "~/.cache/genlearn/pix
     Returns:
         ``root/name``, with ``train/``, ``val/`` (and for some ``test/``) folders of A|B images for
         :class:`PairedImageFolder`.
+
+    Chapter 8 (and the tour in Chapter 0).
     """
     _named(name, PIX2PIX_DATASETS, "pix2pix dataset")
     root = Path(root).expanduser()
@@ -245,6 +249,8 @@ def download_cyclegan(name: str, root: str | os.PathLike = "~/.cache/genlearn/cy
 
     Returns:
         ``root/name``, with ``trainA/``, ``trainB/``, ``testA/``, ``testB/`` for :class:`UnpairedImageFolder`.
+
+    Chapter 7 (and the tour in Chapter 0).
     """
     _named(name, CYCLEGAN_DATASETS, "CycleGAN dataset")
     root = Path(root).expanduser()

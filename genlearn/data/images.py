@@ -55,6 +55,8 @@ def list_photos(split: str = "all") -> tuple[str, ...]:
     Args:
         split: "all" (14 photos), "test" (:data:`TEST_PHOTOS`, 4) or "train" (the other 10), so a
             model trained on crops of the train photos is scored on photos it never saw.
+
+    Chapters 0, 8, 10 and 12.
     """
     check_choice(split, PHOTO_SPLITS, "split")
     names = sorted(_PHOTO_FILES)
@@ -70,20 +72,29 @@ STYLE_SPLITS = {"train": ("brick", "coins", "grass", "hubble_deep_field", "immun
 
 def list_styles(split: str = "all") -> tuple[str, ...]:
     """Names of the offline style images (textures and photos, all loadable with :func:`load_image`):
-    "train" (6), "unseen" (2, never styles in training) or "all"."""
+    "train" (6), "unseen" (2, never styles in training) or "all".
+
+    Chapter 10.
+    """
     check_choice(split, ("train", "unseen", "all"), "split")
     return STYLE_SPLITS["train"] + STYLE_SPLITS["unseen"] if split == "all" else STYLE_SPLITS[split]
 
 
 def image_crops(images: Sequence[torch.Tensor], crop: int, n: int, seed: int = 0) -> torch.Tensor:
     """``n`` random ``crop`` x ``crop`` crops (n, C, crop, crop) of ``images`` (a list of (C, H, W)), fixed by ``seed``:
-    the photo crops that style-transfer networks train on (:class:`RandomCropDataset`, flips included)."""
+    the photo crops that style-transfer networks train on (:class:`RandomCropDataset`, flips included).
+
+    Chapters 10 and 12.
+    """
     crops = RandomCropDataset(list(images), crop=crop, length=n, seed=seed)
     return torch.stack([crops[i] for i in range(n)])
 
 
 def list_textures() -> tuple[str, ...]:
-    """Names accepted by :func:`load_texture` (all load offline)."""
+    """Names accepted by :func:`load_texture` (all load offline).
+
+    Chapter 0.
+    """
     return tuple(sorted(_TEXTURE_FILES))
 
 
@@ -109,7 +120,10 @@ def _load(files: dict, name: str, what: str, size: int | tuple[int, int] | None,
 
 
 def fit_size(x: torch.Tensor, size: int | tuple[int, int] | None) -> torch.Tensor:
-    """(C, H, W) resized so the *shorter* side is ``size`` (aspect kept), or to exactly ``(H, W)``; None: unchanged."""
+    """(C, H, W) resized so the *shorter* side is ``size`` (aspect kept), or to exactly ``(H, W)``; None: unchanged.
+
+    Chapter 9 (the photos of the style-transfer chapters).
+    """
     if size is None:
         return x
     if isinstance(size, int):
@@ -132,6 +146,8 @@ def load_photo(name: str, size: int | tuple[int, int] | None = None, channels: i
 
     Returns:
         float32 ``(channels, H, W)`` in [-1, 1].
+
+    Chapters 0 and 12.
     """
     return _load(_PHOTO_FILES, name, "photo", size, channels)
 
@@ -141,6 +157,8 @@ def load_texture(name: str, size: int | tuple[int, int] | None = None, channels:
 
     Args and returns as :func:`load_photo`; ``channels=3`` (default) repeats the gray channel, which
     is what VGG-based texture losses expect.
+
+    Chapter 0.
     """
     return _load(_TEXTURE_FILES, name, "texture", size, channels)
 
@@ -157,6 +175,8 @@ def load_faces(size: int = FACES_PER_SIDE) -> tuple[torch.Tensor, torch.Tensor]:
     Returns:
         x: float32 ``(100, 1, size, size)`` in [-1, 1].
         y: int64 ``(100,)`` zeros (one class; returned so every loader gives ``(x, y)``).
+
+    Chapter 11 (and the tour in Chapter 0).
     """
     size = check_size(size)
     path = package_file("skimage", "data", "lfw_subset.npy", pip_name="scikit-image")
@@ -182,6 +202,8 @@ class RandomCropDataset(Dataset):
 
     Returns (per item):
         float32 ``(C, h, w)``.
+
+    Chapter 0.
     """
 
     def __init__(

@@ -87,6 +87,8 @@ class CelebAFaces(Dataset):
     Items: ``x`` float32 ``(3, size, size)`` in [-1, 1], the central 178x178 of the 178x218 aligned
     face resized to ``size`` (the DCGAN-era crop); ``attrs`` int64 ``(40,)`` binary attributes
     (names in ``.attr_names``).
+
+    Chapter 0 (the online datasets of the tour).
     """
 
     def __init__(self, base: Dataset, size: int) -> None:
@@ -131,6 +133,8 @@ def load_torchvision(
 
     Raises:
         DatasetUnavailableError: the files are missing and could not be downloaded.
+
+    Chapter 0.
     """
     check_choice(name, TORCHVISION_DATASETS, "torchvision dataset")
     check_choice(split, _SPLITS[name], f"split for {name}")

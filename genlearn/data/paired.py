@@ -38,6 +38,8 @@ def colorization_pairs(split: str = "train", n: int = 256, size: int = 64, seed:
     Returns:
         x: luma ``0.299 R + 0.587 G + 0.114 B``, float32 ``(n, 1, size, size)`` in [-1, 1];
         y: the colour crops, float32 ``(n, 3, size, size)`` in [-1, 1].
+
+    Chapter 8.
     """
     check_choice(split, ("train", "test"), "split")
     size = check_size(size)
@@ -55,7 +57,10 @@ def colorization_pairs(split: str = "train", n: int = 256, size: int = 64, seed:
 
 
 def check_paired(name: str) -> str:
-    """``name`` if it names paired data (offline set, official archive or folder), else ValueError saying what is expected."""
+    """``name`` if it names paired data (offline set, official archive or folder), else ValueError saying what is expected.
+
+    Chapter 8.
+    """
     if name in PAIRED_DATASETS or name in PIX2PIX_DATASETS or Path(name).is_dir():
         return name
     raise ValueError(f"pix2pix trains on pairs: --data {', '.join(PAIRED_DATASETS)} (offline), {', '.join(PIX2PIX_DATASETS)} "
@@ -74,6 +79,8 @@ def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = 
         marks: the watermark styles, "train" or "held-out" (watermarks only).
         direction: for archives and folders, "AtoB" (left -> right) or "BtoA"; default the paper's
             (:data:`ARCHIVE_DIRECTION`: labels -> photo for facades), else "AtoB".
+
+    Chapter 8.
     """
     check_paired(name)
     if name in PAIRED_DATASETS:

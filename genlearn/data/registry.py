@@ -21,12 +21,18 @@ TYPESET_COUNT = {"train": 10_000, "test": 2_000, "all": 12_000}
 
 
 def is_folder_name(name: str) -> bool:
-    """Whether ``--data NAME`` means a folder of images (a path) rather than one of :data:`DATASETS`."""
+    """Whether ``--data NAME`` means a folder of images (a path) rather than one of :data:`DATASETS`.
+
+    Chapter 2.
+    """
     return name not in DATASETS and ("/" in name or "\\" in name or name.startswith(".") or Path(name).is_dir())
 
 
 def check_dataset(name: str) -> str:
-    """``name`` if it is a dataset or an existing folder, else ValueError saying what was expected."""
+    """``name`` if it is a dataset or an existing folder, else ValueError saying what was expected.
+
+    Chapter 2.
+    """
     if name in DATASETS or Path(name).is_dir():
         return name
     if is_folder_name(name):
@@ -54,6 +60,8 @@ def get_dataset(name: str, split: str = "train", size: int | None = None) -> tup
     Returns:
         x: float32 ``(N, C, size, size)`` in [-1, 1].
         y: int64 ``(N,)`` labels.
+
+    Chapter 2.
     """
     if name not in DATASETS and Path(name).is_dir():
         return load_image_folder(name, 32 if size is None else size)

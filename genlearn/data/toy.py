@@ -30,6 +30,8 @@ def mixture_modes(name: str) -> tuple[torch.Tensor, float]:
     Returns:
         centers: float32 ``(K, 2)`` (K = 8 for ring, 25 for grid).
         std: the per-coordinate standard deviation of every mode.
+
+    Chapter 1 (and the tour in Chapter 0).
     """
     check_choice(name, MIXTURES, "mixture")
     if name == "ring":
@@ -52,6 +54,8 @@ def toy_mixture(name: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.T
     Returns:
         x: float32 ``(n, 2)``.
         mode: int64 ``(n,)`` index of the mode each sample came from.
+
+    Chapters 1 and 5 (and the tour in Chapter 0).
     """
     centers, std = mixture_modes(name)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -86,6 +90,8 @@ def mode_coverage(
         dict with ``modes_covered`` (int, out of K), ``high_quality`` (float, fraction of samples in
         [0, 1]), ``per_mode_counts`` (list of K ints: high-quality samples per mode), ``n_modes`` (K)
         and ``min_count`` (the threshold used).
+
+    Chapter 1.
     """
     centers, std = mixture_modes(name)
     x = torch.as_tensor(x).detach().to(device="cpu", dtype=torch.float32)

@@ -36,6 +36,8 @@ def get_unpaired(name: str, split: str = "train", size: int = 16) -> tuple[torch
     Raises:
         ValueError: an unknown name or split.
         ImageFolderError: a folder without ``{split}A/`` or ``{split}B/``, or a domain without images.
+
+    Chapter 7.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -69,6 +71,8 @@ def digit_domains(split: str = "train", size: int = 16) -> tuple[torch.Tensor, t
     Returns:
         x: ``(N, 1, size, size)`` in [-1, 1]; y: digit labels ``(N,)``; domain: index into
         :data:`DIGIT_DOMAINS` ``(N,)``. "train" has 1,437 + 1,437 + 4,000 images, "test" 360 + 360 + 1,000.
+
+    Chapter 7.
     """
     x_a, y_a, x_t, y_t = get_unpaired("digits-typeset", split, size)
     x_m, y_m = load_mnist_5k(split, size)

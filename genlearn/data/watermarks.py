@@ -76,6 +76,8 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
 
     Returns:
         x: marked crops, float32 ``(n, 3, size, size)`` in [-1, 1]; y: the clean crops, same shape.
+
+    Chapter 8.
     """
     check_choice(split, ("train", "test"), "split")
     check_choice(marks, MARK_SETS, "marks")

@@ -37,6 +37,8 @@ def d_loss_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label:
         real_logits: D's logits on real images, (N,) or (N, 1).
         fake_logits: D's logits on generated images, (M,) or (M, 1).
         real_label: target for real images, in (0, 1]; 1.0 is the paper's loss.
+
+    Chapters 1 and 4.
     """
     _check_logits("real_logits", real_logits)
     _check_logits("fake_logits", fake_logits)
@@ -57,6 +59,8 @@ def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
 
     Args:
         fake_logits: D's logits on generated images, (N,) or (N, 1).
+
+    Chapters 1 and 4.
     """
     _check_logits("fake_logits", fake_logits)
     return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(l)) = -softplus(l)
@@ -72,6 +76,8 @@ def g_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
 
     Args:
         fake_logits: D's logits on generated images, (N,) or (N, 1).
+
+    Chapter 1.
     """
     _check_logits("fake_logits", fake_logits)
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
@@ -87,6 +93,8 @@ def d_loss_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.
     Args:
         real_logits: D's logits on real images, (N,) or (N, 1).
         fake_logits: D's logits on generated images, (M,) or (M, 1).
+
+    Chapter 2.
     """
     _check_logits("real_logits", real_logits)
     _check_logits("fake_logits", fake_logits)
@@ -98,6 +106,8 @@ def g_loss_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
 
     Args:
         fake_logits: D's logits on generated images, (N,) or (N, 1).
+
+    Chapter 2.
     """
     _check_logits("fake_logits", fake_logits)
     return -fake_logits.mean()
@@ -115,6 +125,8 @@ def d_loss_lsgan(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.
     Args:
         real_scores: D's outputs on real images, any shape (N, ...).
         fake_scores: D's outputs on generated images, any shape (M, ...).
+
+    Chapter 7.
     """
     return 0.5 * ((real_scores - 1).pow(2).mean() + fake_scores.pow(2).mean())
 
@@ -126,6 +138,8 @@ def g_loss_lsgan(fake_scores: torch.Tensor) -> torch.Tensor:
 
     Mao et al. write a factor 1/2; CycleGAN's code (and genlearn) leave it out, which only scales
     G's learning rate. Scores of any shape are averaged.
+
+    Chapter 7.
     """
     return (fake_scores - 1).pow(2).mean()
 
@@ -152,6 +166,8 @@ def critic_loss_wasserstein(real_scores: torch.Tensor, fake_scores: torch.Tensor
     Args:
         real_scores: the critic's scores on real images, (N,) or (N, 1).
         fake_scores: the critic's scores on generated images, (M,) or (M, 1).
+
+    Chapters 4 and 5.
     """
     _check_logits("real_scores", real_scores)
     _check_logits("fake_scores", fake_scores)
@@ -168,6 +184,8 @@ def g_loss_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
 
     Args:
         fake_scores: the critic's scores on generated images, (N,) or (N, 1).
+
+    Chapter 4.
     """
     _check_logits("fake_scores", fake_scores)
     return -fake_scores.mean()

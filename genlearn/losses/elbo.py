@@ -29,7 +29,10 @@ def _check_pair(mu: torch.Tensor, logvar: torch.Tensor) -> None:
 
 
 def check_targets(target: torch.Tensor, name: str = "target") -> torch.Tensor:
-    """Raise unless ``target`` is a float tensor in [0, 1] (a Bernoulli likelihood's support)."""
+    """Raise unless ``target`` is a float tensor in [0, 1] (a Bernoulli likelihood's support).
+
+    Chapter 6.
+    """
     if not isinstance(target, torch.Tensor) or not target.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor in [0, 1], got {type(target).__name__}")
     if target.numel() > 0:
@@ -50,6 +53,8 @@ def binarize(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
 
     A *fixed* threshold (not stochastic binarization), so a binarized test set is the same for
     every reader. On the 8x8 digits (intensities v/16) the default 0.5 keeps pixels with v > 8.
+
+    Chapter 6.
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor of images in [-1, 1], got {type(x).__name__}")
@@ -75,6 +80,8 @@ def reparameterize(
 
     Returns:
         z with the shape of ``eps`` (or of ``mu``).
+
+    Chapter 6.
     """
     _check_pair(mu, logvar)
     if eps is None:
@@ -92,6 +99,8 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "mean
         mu, logvar: (N, L).
         reduction: "mean" (summed over latent dims, averaged over the batch: a scalar) or
             "none" (one value per example, (N,)).
+
+    Chapter 6.
     """
     _check_pair(mu, logvar)
     kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1)  # (N,)
@@ -115,6 +124,8 @@ def bernoulli_log_likelihood(logits: torch.Tensor, target: torch.Tensor) -> torc
 
     Returns:
         (..., N) log-likelihood per image, in nats.
+
+    Chapter 6.
     """
     check_targets(target)
     target = target.expand_as(logits)
@@ -136,6 +147,8 @@ def gaussian_log_likelihood(mean: torch.Tensor, target: torch.Tensor, logvar: to
 
     Returns:
         (..., N) log-density per image, in nats.
+
+    Chapter 6.
     """
     if not isinstance(target, torch.Tensor) or not target.is_floating_point():
         raise TypeError(f"target must be a floating-point tensor, got {type(target).__name__}")
@@ -145,7 +158,10 @@ def gaussian_log_likelihood(mean: torch.Tensor, target: torch.Tensor, logvar: to
 
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor | float = 0.0, logvar: torch.Tensor | float = 0.0) -> torch.Tensor:
-    """log N(z; mu, diag(exp(logvar))), summed over the last axis: (..., L) -> (...)."""
+    """log N(z; mu, diag(exp(logvar))), summed over the last axis: (..., L) -> (...).
+
+    Chapter 6.
+    """
     mu = torch.as_tensor(mu, dtype=z.dtype, device=z.device)
     logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar)).sum(-1)
@@ -167,6 +183,8 @@ def elbo(log_px_z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: f
 
     Returns:
         (N,) in nats.
+
+    Chapter 6.
     """
     if log_px_z.shape != mu.shape[:1]:
         raise ValueError(f"log_px_z must have shape ({mu.shape[0]},) (one value per example), got {tuple(log_px_z.shape)}")
@@ -202,6 +220,8 @@ def iw_log_likelihood(
 
     Returns:
         (N,) estimates of log p(x) in nats (lower bounds in expectation).
+
+    Chapter 6.
     """
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")

@@ -32,6 +32,8 @@ def r1_penalty(discriminator, x_real: torch.Tensor, gamma: float = 10.0) -> torc
 
     Returns:
         The scalar ``R1`` (already multiplied by ``gamma / 2``).
+
+    Chapters 1 and 2.
     """
     if not isinstance(x_real, torch.Tensor) or x_real.dim() < 2 or x_real.shape[0] == 0:
         got = tuple(x_real.shape) if isinstance(x_real, torch.Tensor) else type(x_real).__name__
@@ -73,6 +75,8 @@ def gradient_penalty(
 
     Returns:
         The scalar ``GP`` (already multiplied by ``lam``).
+
+    Chapter 5.
     """
     if not isinstance(x_real, torch.Tensor) or not isinstance(x_fake, torch.Tensor) or x_real.shape != x_fake.shape:
         got = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (x_real, x_fake)]

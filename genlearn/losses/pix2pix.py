@@ -28,6 +28,8 @@ def d_loss_patch_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> to
     Args:
         real_logits: ``D(x, y)`` on real pairs, (N, 1, H', W').
         fake_logits: ``D(x, G(x))`` on generated pairs, (N, 1, H', W').
+
+    Chapter 8.
     """
     _check_patch_logits("real_logits", real_logits)
     _check_patch_logits("fake_logits", fake_logits)
@@ -37,7 +39,10 @@ def d_loss_patch_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> to
 
 
 def g_loss_patch_bce(fake_logits: torch.Tensor) -> torch.Tensor:
-    """pix2pix's adversarial generator loss (non-saturating), to minimize: ``-E[log D(x, G(x))]`` over patches."""
+    """pix2pix's adversarial generator loss (non-saturating), to minimize: ``-E[log D(x, G(x))]`` over patches.
+
+    Chapter 8.
+    """
     _check_patch_logits("fake_logits", fake_logits)
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 

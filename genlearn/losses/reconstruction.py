@@ -23,6 +23,8 @@ def cycle_consistency_loss(x: torch.Tensor, x_rec: torch.Tensor, lam: float = 10
     Args:
         x: images (N, C, H, W); x_rec: their round-trip reconstructions, same shape.
         lam: the weight lambda.
+
+    Chapter 7.
     """
     _check_pair(x, x_rec, "the cycle loss")
     return lam * (x_rec - x).abs().mean()
@@ -42,6 +44,8 @@ def identity_loss(G: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor, we
         G: the generator into ``y``'s domain.
         y: images of G's target domain (N, C, H, W).
         weight: the loss weight.
+
+    Chapter 7.
     """
     out = G(y)
     _check_pair(y, out, "the identity loss (G's input and output channels must match)")
@@ -54,6 +58,8 @@ def l1_reconstruction_loss(y_fake: torch.Tensor, y: torch.Tensor, lam: float = 1
     Alone, L1 is minimized by the per-pixel *median* of the outputs compatible with ``x``: where
     several outputs are plausible, it predicts their blurry middle. The adversarial term penalizes
     that blur (chapter 8 measures it).
+
+    Chapter 8.
     """
     _check_pair(y_fake, y, "the L1 loss")
     return lam * (y_fake - y).abs().mean()

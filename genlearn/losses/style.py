@@ -27,6 +27,8 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     Gatys et al. (Eq. 3) leave ``G`` unnormalized and put ``1 / (4 N^2 M^2)`` (``N = C``, ``M = H W``)
     into the style loss; dividing by ``C H W`` here, as Johnson et al. do, makes a Gram matrix
     independent of the image size, and :func:`style_loss` then equals Gatys's Eq. 4 exactly.
+
+    Chapter 9.
     """
     _check_features(features, "gram_matrix's input")
     n, c, h, w = features.shape
@@ -40,6 +42,8 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Args:
         features: the generated image's features F at the content layer, (N, C, H, W).
         target: the content image's features P there, same shape (or batch 1, broadcast).
+
+    Chapter 9.
     """
     _check_features(features, "content_loss's features")
     if target.shape[1:] != features.shape[1:]:
@@ -56,6 +60,8 @@ def style_loss(features: Mapping[str, torch.Tensor], target_grams: Mapping[str, 
         features: the generated image's features per layer name, (N, C_l, H_l, W_l).
         target_grams: the style image's Gram matrices per layer, (1 or N, C_l, C_l).
         weights: ``w_l`` per layer (the paper: equal weights summing to 1); only these layers count.
+
+    Chapter 9.
     """
     missing = [name for name in weights if name not in features or name not in target_grams]
     if missing:
@@ -69,7 +75,10 @@ def style_loss(features: Mapping[str, torch.Tensor], target_grams: Mapping[str, 
 
 def total_variation_loss(x: torch.Tensor) -> torch.Tensor:
     """Squared differences between neighbouring pixels, ``sum (x[i, j+1] - x[i, j])^2 + (x[i+1, j] - x[i, j])^2``
-    over channels and positions, averaged over the batch: (N, C, H, W) -> (); penalizes high-frequency noise."""
+    over channels and positions, averaged over the batch: (N, C, H, W) -> (); penalizes high-frequency noise.
+
+    Chapter 9.
+    """
     _check_features(x, "total_variation_loss's input")
     dx = (x[..., :, 1:] - x[..., :, :-1]).pow(2).flatten(1).sum(1)  # (N,)
     dy = (x[..., 1:, :] - x[..., :-1, :]).pow(2).flatten(1).sum(1)
@@ -85,6 +94,8 @@ def adain(content: torch.Tensor, style: torch.Tensor, eps: float = 1e-5) -> torc
         style: style features y, (N or 1, C, H', W') (any size: only their statistics are used).
     Returns:
         (N, C, H, W): x with the per-channel mean and standard deviation of y.
+
+    Chapter 10.
     """
     _check_features(content, "adain's content features")
     _check_features(style, "adain's style features")
@@ -104,6 +115,8 @@ def adain_content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Te
     ``f(g(t))``, and the AdaIN target ``t`` itself (not the content image's features), (N, C, H, W) each.
 
     The paper writes a Euclidean norm; the authors' code takes the mean squared error, as here.
+
+    Chapter 10.
     """
     _check_features(features, "adain_content_loss's features")
     if features.shape != target.shape:
@@ -118,6 +131,8 @@ def style_statistics_loss(features: Mapping[str, torch.Tensor], style_features: 
     Args:
         features: the output's features per layer, (N, C_i, H_i, W_i).
         style_features: the style images' features per layer, (N or 1, C_i, H'_i, W'_i).
+
+    Chapter 10.
     """
     missing = [name for name in style_features if name not in features]
     if missing:

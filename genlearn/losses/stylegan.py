@@ -20,7 +20,10 @@ def path_lengths(images: torch.Tensor, ws: torch.Tensor, y: torch.Tensor | None 
     """``||J_w^T y||_2`` per sample: images (N, C, H, W) computed from styles ws (N, L, w_dim) with the graph kept; (N,).
 
     The gradient sums over the L style inputs (the same ``w`` fed to every layer), then the norm is taken over w_dim,
-    as in the authors' code. ``y`` defaults to N(0, I) / sqrt(H W)."""
+    as in the authors' code. ``y`` defaults to N(0, I) / sqrt(H W).
+
+    Chapter 11.
+    """
     if not ws.requires_grad:
         raise ValueError("path_lengths needs ws with requires_grad=True, and images computed from them")
     if y is None:
@@ -41,6 +44,8 @@ def path_length_penalty(images: torch.Tensor, ws: torch.Tensor, mean_length: tor
 
     Returns:
         ``(penalty, new_a)``: the unweighted penalty (multiply by ``w_pl``, 2 in StyleGAN2) and the new average.
+
+    Chapter 11.
     """
     if not 0.0 < decay <= 1.0:
         raise ValueError(f"decay must be in (0, 1], got {decay}")

@@ -29,7 +29,10 @@ WEIGHTS_SHA256 = "3c601f85e5a6d3124dc1c243648594033a24bc7a6f542d5f014da00173d5cb
 
 
 class ClassifierWeightsError(RuntimeError):
-    """The shipped classifier weights are missing or are not the ones the book's numbers were made with."""
+    """The shipped classifier weights are missing or are not the ones the book's numbers were made with.
+
+    Chapter 0.
+    """
 
 
 def file_sha256(path: Path) -> str:
@@ -37,7 +40,10 @@ def file_sha256(path: Path) -> str:
 
 
 def load_classifier(path: str | Path = WEIGHTS, sha256: str | None = WEIGHTS_SHA256) -> DigitsClassifier:
-    """A :class:`DigitsClassifier` with the weights at ``path`` (checked against ``sha256`` unless None), eval mode, CPU."""
+    """A :class:`DigitsClassifier` with the weights at ``path`` (checked against ``sha256`` unless None), eval mode, CPU.
+
+    Chapter 0.
+    """
     path = Path(path)
     if not path.is_file():
         raise ClassifierWeightsError(f"the digits classifier weights are missing at {path}; reinstall genlearn (they ship inside the package)")
@@ -52,7 +58,10 @@ _MEMO: dict[str, DigitsClassifier] = {}
 
 
 def digits_classifier() -> DigitsClassifier:
-    """The reference digits classifier (the shipped weights, loaded once per process)."""
+    """The reference digits classifier (the shipped weights, loaded once per process).
+
+    Chapters 0 and 12.
+    """
     if "reference" not in _MEMO:
         _MEMO["reference"] = load_classifier()
     return _MEMO["reference"]
@@ -75,18 +84,28 @@ def _batched(fn, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
 
 
 def digits_features(x: torch.Tensor, classifier: DigitsClassifier | None = None) -> torch.Tensor:
-    """(N, 1, H, W) in [-1, 1] -> classifier features (N, 64)."""
+    """(N, 1, H, W) in [-1, 1] -> classifier features (N, 64).
+
+    Chapters 0, 11 and 12.
+    """
     classifier = classifier or digits_classifier()
     return _batched(classifier.features, x)
 
 
 def classify_digits(x: torch.Tensor, classifier: DigitsClassifier | None = None) -> torch.Tensor:
-    """(N, 1, H, W) in [-1, 1] -> predicted classes (N,)."""
+    """(N, 1, H, W) in [-1, 1] -> predicted classes (N,).
+
+    Chapters 1, 2 and 6.
+    """
     classifier = classifier or digits_classifier()
     return _batched(classifier, x).argmax(1)
 
 
 def reference_features(split: str = "train", classifier: DigitsClassifier | None = None) -> torch.Tensor:
+    """Classifier features (N, 64) of a digits split ("train", 1,437 images; "test", 360): the reference of :func:`digits_fd`.
+
+    Chapter 0.
+    """
     from genlearn.data import load_digits
 
     x, _ = load_digits(split, size=IMAGE_SIZE)
@@ -98,19 +117,27 @@ def digits_fd(samples: torch.Tensor, reference: str = "train", classifier: Digit
 
     The reference is the train split (1,437 images) by default. The value depends on N: compare
     models at the same N, and against :func:`digits_fd_floor` at that N.
+
+    Chapter 0; chapters 1-6 and 11 report it.
     """
     return frechet_distance(digits_features(samples, classifier), reference_features(reference, classifier))
 
 
 def digits_kid(samples: torch.Tensor, reference: str = "train", classifier: DigitsClassifier | None = None) -> tuple[float, float]:
-    """Kernel distance (mean, std) in the same feature space; unbiased, so small N is fine."""
+    """Kernel distance (mean, std) in the same feature space; unbiased, so small N is fine.
+
+    Chapter 0.
+    """
     f = digits_features(samples, classifier)
     r = reference_features(reference, classifier)
     return kernel_distance(f, r, subsets=50, subset_size=min(len(f), len(r), 500))
 
 
 def digits_fd_floor(classifier: DigitsClassifier | None = None) -> float:
-    """Real-vs-real floor: the held-out test split (N = 360) against the train split."""
+    """Real-vs-real floor: the held-out test split (N = 360) against the train split.
+
+    Chapter 0; chapters 1-6 and 11 report it.
+    """
     from genlearn.data import load_digits
 
     x, _ = load_digits("test", size=IMAGE_SIZE)
@@ -118,7 +145,10 @@ def digits_fd_floor(classifier: DigitsClassifier | None = None) -> float:
 
 
 def class_accuracy(samples: torch.Tensor, labels: torch.Tensor, classifier: DigitsClassifier | None = None) -> dict:
-    """Share of ``samples`` that the classifier assigns to ``labels``, overall and per class."""
+    """Share of ``samples`` that the classifier assigns to ``labels``, overall and per class.
+
+    Chapters 3 and 6.
+    """
     if labels.shape != (samples.shape[0],):
         raise ValueError(f"labels must have shape ({samples.shape[0]},), got {tuple(labels.shape)}")
     pred = classify_digits(samples, classifier)
@@ -129,7 +159,10 @@ def class_accuracy(samples: torch.Tensor, labels: torch.Tensor, classifier: Digi
 
 @torch.no_grad()
 def heldout_accuracy(classifier: DigitsClassifier | None = None) -> float:
-    """Held-out accuracy of the classifier on the digits test split (360 images)."""
+    """Held-out accuracy of the classifier on the digits test split (360 images).
+
+    Chapters 0 and 3.
+    """
     from genlearn.data import load_digits
 
     x, y = load_digits("test", size=IMAGE_SIZE)

@@ -29,7 +29,10 @@ FEATURES = ("digits", "efficientnet-lite0", "inception-v3-fid")
 
 
 def feature_function(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The embedding ``images (N, C, H, W) in [-1, 1] -> (N, D)`` of a feature network by name."""
+    """The embedding ``images (N, C, H, W) in [-1, 1] -> (N, D)`` of a feature network by name.
+
+    Chapter 12.
+    """
     if name == "digits":
         from genlearn.metrics.digits import digits_features
 
@@ -86,7 +89,10 @@ def evaluate(
 
     Raises ValueError (one sentence) for channel counts that differ, too few samples (the k-NN metrics need
     more than 5 per set, the Fréchet distance more than the feature dimension, the draws ``n * draws``), a KID
-    subset larger than either set, or an unknown feature network."""
+    subset larger than either set, or an unknown feature network.
+
+    Chapter 12.
+    """
     check_images(samples, name="the samples", channels=(1, 3))
     check_images(reference, name="the reference images", channels=(1, 3))
     if samples.shape[1] != reference.shape[1]:
@@ -132,7 +138,10 @@ def _scores(f: torch.Tensor, r: torch.Tensor, r_knn: torch.Tensor, kid_subset: i
 
 
 def paired_scores(outputs: torch.Tensor, targets: torch.Tensor) -> dict:
-    """PSNR and SSIM of translations against their paired targets (N, C, H, W) each, as mean and sd over the images."""
+    """PSNR and SSIM of translations against their paired targets (N, C, H, W) each, as mean and sd over the images.
+
+    Chapter 8.
+    """
     from genlearn.metrics.image_quality import psnr, ssim
 
     if outputs.shape != targets.shape:
@@ -142,7 +151,10 @@ def paired_scores(outputs: torch.Tensor, targets: torch.Tensor) -> dict:
 
 
 def label_scores(outputs: torch.Tensor, labels: torch.Tensor) -> dict:
-    """Label preservation of translated digits (chapter 7's classifier): ``{"label_preservation": {"mean", "se"}}``."""
+    """Label preservation of translated digits (chapter 7's classifier): ``{"label_preservation": {"mean", "se"}}``.
+
+    Chapter 7.
+    """
     from genlearn.metrics.translation import label_preservation
 
     if outputs.shape[1] != 1:

@@ -35,7 +35,10 @@ def _features(f: torch.Tensor, name: str) -> torch.Tensor:
 
 
 def feature_stats(f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean ``(D,)`` and unbiased covariance ``(D, D)`` of features ``(N, D)``, in float64."""
+    """Mean ``(D,)`` and unbiased covariance ``(D, D)`` of features ``(N, D)``, in float64.
+
+    Chapter 0.
+    """
     f = _features(f, "features")
     mu = f.mean(0)
     centered = f - mu
@@ -56,6 +59,8 @@ def frechet_distance_from_stats(mu1: torch.Tensor, cov1: torch.Tensor, mu2: torc
     ``tr((Σ1 Σ2)^{1/2})`` is computed as ``tr((Σ1^{1/2} Σ2 Σ1^{1/2})^{1/2})``: the same eigenvalues,
     but of a *symmetric* PSD matrix, so ``eigh`` applies and no complex parts appear (the scipy
     ``sqrtm`` route of the reference FID code needs ad hoc fixes for those).
+
+    Chapter 0.
     """
     mu1, mu2, cov1, cov2 = (t.to(torch.float64) for t in (mu1, mu2, cov1, cov2))
     if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != (mu1.shape[0],) * 2:
@@ -71,6 +76,8 @@ def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
     """Fréchet distance between feature sets ``(N1, D)`` and ``(N2, D)`` (FID when D is Inception's pool3).
 
     Biased upwards at small N: always compare at the same N and report it.
+
+    Chapters 0 and 12.
     """
     f1, f2 = _features(f1, "first features"), _features(f2, "second features")
     if f1.shape[1] != f2.shape[1]:
@@ -95,6 +102,8 @@ def kernel_distance(
 
     Returns:
         (mean, std) over the subsets.
+
+    Chapter 12.
     """
     f1, f2 = _features(f1, "first features"), _features(f2, "second features")
     if f1.shape[1] != f2.shape[1]:
@@ -121,7 +130,10 @@ def bias_curve(f: torch.Tensor, reference: torch.Tensor, ns: list[int], draws: i
     (M, D), for each n in ``ns``: ``[{"n", "fd": {"mean", "std"}, "kid": {"mean", "std"}}, ...]``.
 
     With ``f`` and ``reference`` from one distribution (a real-vs-real curve) the FD falls towards 0 as n grows,
-    its bias at small n, while KID, unbiased, stays near 0 at every n (Bińkowski et al. 2018, Sec. 3)."""
+    its bias at small n, while KID, unbiased, stays near 0 at every n (Bińkowski et al. 2018, Sec. 3).
+
+    Chapter 12.
+    """
     f = _features(f, "features")
     if not ns or min(ns) < 2 or max(ns) > len(f):
         raise ValueError(f"every n must be in [2, {len(f)}] (the rows available), got {list(ns)}")

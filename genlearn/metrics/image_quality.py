@@ -33,7 +33,10 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor, what: str) -> None:
 
 
 def psnr(x: torch.Tensor, target: torch.Tensor, data_range: float = DATA_RANGE) -> torch.Tensor:
-    """Per-image PSNR in dB: ``10 log10(data_range^2 / mean((x - target)^2))``; inf for identical images."""
+    """Per-image PSNR in dB: ``10 log10(data_range^2 / mean((x - target)^2))``; inf for identical images.
+
+    Chapters 8 and 9.
+    """
     _check_pair(x, target, "psnr")
     mse = (x.double() - target.double()).pow(2).flatten(1).mean(1)  # (N,)
     return (10 * torch.log10(data_range**2 / mse)).float()
@@ -54,6 +57,8 @@ def ssim(x: torch.Tensor, target: torch.Tensor, data_range: float = DATA_RANGE, 
 
     with ``C1 = (k1 R)^2``, ``C2 = (k2 R)^2`` and local statistics under a Gaussian window, at every
     pixel of the reflect-padded image (as torchmetrics computes it).
+
+    Chapter 8.
     """
     _check_pair(x, target, "ssim")
     if min(x.shape[-2:]) < window:
@@ -76,7 +81,10 @@ _LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
 def laplacian(x: torch.Tensor) -> torch.Tensor:
-    """The 3x3 Laplacian of each channel at the valid positions, in float64: (N, C, H, W) -> (N, C, H - 2, W - 2)."""
+    """The 3x3 Laplacian of each channel at the valid positions, in float64: (N, C, H, W) -> (N, C, H - 2, W - 2).
+
+    Chapter 8.
+    """
     if x.ndim != 4:
         raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
     c = x.shape[1]
@@ -92,6 +100,8 @@ def detail_ratio(x: torch.Tensor, target: torch.Tensor, over: str = "image") -> 
 
     Args:
         over: "image" for one ratio per image, (N,); "set" for one ratio of the sums over the batch, ().
+
+    Chapter 8.
     """
     _check_pair(x, target, "detail_ratio")
     if over not in ("image", "set"):
@@ -103,19 +113,28 @@ def detail_ratio(x: torch.Tensor, target: torch.Tensor, over: str = "image") -> 
 
 
 def high_frequency_energy(x: torch.Tensor) -> torch.Tensor:
-    """Mean squared 3x3 Laplacian response per image (valid positions, all channels): (N, C, H, W) -> (N,)."""
+    """Mean squared 3x3 Laplacian response per image (valid positions, all channels): (N, C, H, W) -> (N,).
+
+    Chapters 8 and 9.
+    """
     return laplacian(x).pow(2).flatten(1).mean(1).float()
 
 
 def sharpness_ratio(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-image high-frequency energy of ``x`` over that of ``target``: < 1 blurrier, 1 alike, > 1 noisier."""
+    """Per-image high-frequency energy of ``x`` over that of ``target``: < 1 blurrier, 1 alike, > 1 noisier.
+
+    Chapter 8.
+    """
     _check_pair(x, target, "sharpness_ratio")
     return high_frequency_energy(x) / high_frequency_energy(target).clamp_min(1e-12)
 
 
 def colourfulness(x: torch.Tensor) -> torch.Tensor:
     """Hasler & Suesstrunk (2003), Eq. 3, on 0-255 RGB: ``sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mu_rg^2 + mu_yb^2)``
-    with ``rg = R - G`` and ``yb = (R + G) / 2 - B`` over each image's pixels: (N, 3, H, W) -> (N,)."""
+    with ``rg = R - G`` and ``yb = (R + G) / 2 - B`` over each image's pixels: (N, 3, H, W) -> (N,).
+
+    Chapter 8.
+    """
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"colourfulness needs RGB batches (N, 3, H, W), got shape {tuple(x.shape)}")
     r, g, b = ((x.double() + 1) * 127.5).unbind(1)  # (N, H, W) each, in [0, 255]

@@ -26,7 +26,10 @@ def _distances(a: torch.Tensor, b: torch.Tensor, chunk: int = 2048) -> torch.Ten
 
 
 def knn_radii(f: torch.Tensor, k: int) -> torch.Tensor:
-    """Distance from each point of ``f`` (n, D) to its k-th nearest *other* point: (n,)."""
+    """Distance from each point of ``f`` (n, D) to its k-th nearest *other* point: (n,).
+
+    Chapter 12.
+    """
     f = _features(f, "features")
     if not 1 <= k < len(f):
         raise ValueError(f"k must be in [1, {len(f) - 1}] for {len(f)} points (the k-th neighbour of a point is another point), got {k}")
@@ -40,7 +43,10 @@ def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) ->
 
 
 def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict[str, float]:
-    """Kynkäänniemi et al. 2019 (Sec. 3): precision and recall with k-NN manifolds (k = 3 in the paper)."""
+    """Kynkäänniemi et al. 2019 (Sec. 3): precision and recall with k-NN manifolds (k = 3 in the paper).
+
+    Chapter 12.
+    """
     real, fake = _features(real, "real features").double(), _features(fake, "generated features").double()
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"feature sizes differ: {real.shape[1]} vs {fake.shape[1]}")
@@ -50,7 +56,10 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict
 
 
 def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> dict[str, float]:
-    """Naeem et al. 2020 (Sec. 3, Eqs. for density and coverage), on the real manifold only (k = 5 in the paper)."""
+    """Naeem et al. 2020 (Sec. 3, Eqs. for density and coverage), on the real manifold only (k = 5 in the paper).
+
+    Chapter 12.
+    """
     real, fake = _features(real, "real features").double(), _features(fake, "generated features").double()
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"feature sizes differ: {real.shape[1]} vs {fake.shape[1]}")
@@ -65,7 +74,10 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> dict
 def nearest_neighbour_distances(samples: torch.Tensor, train: torch.Tensor) -> torch.Tensor:
     """Each sample's distance to its nearest training point, features (M, D) and (N, D) -> (M,): the memorization
     check. A "model" that returns training images scores 0 here while its Fréchet distance sits at the floor;
-    compare with the same distances of held-out real images (``nearest_neighbour_distances(test, train)``)."""
+    compare with the same distances of held-out real images (``nearest_neighbour_distances(test, train)``).
+
+    Chapter 12.
+    """
     samples, train = _features(samples, "sample features").double(), _features(train, "training features").double()
     if samples.shape[1] != train.shape[1]:
         raise ValueError(f"feature sizes differ: {samples.shape[1]} vs {train.shape[1]}")
@@ -74,7 +86,10 @@ def nearest_neighbour_distances(samples: torch.Tensor, train: torch.Tensor) -> t
 
 def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
     """Salimans et al. 2016: ``exp(E_x KL(p(y|x) || p(y)))`` from class probabilities (N, K), as (mean, std) over
-    ``splits`` equal parts (the paper's protocol: 10 splits). At most K (every image certain, classes balanced)."""
+    ``splits`` equal parts (the paper's protocol: 10 splits). At most K (every image certain, classes balanced).
+
+    Chapter 12.
+    """
     if probs.ndim != 2 or (probs < 0).any() or not torch.allclose(probs.sum(1), torch.ones(len(probs), dtype=probs.dtype), atol=1e-4):
         raise ValueError(f"inception_score needs class probabilities (N, K) whose rows sum to 1, got shape {tuple(probs.shape)}")
     if not 1 <= splits <= len(probs):

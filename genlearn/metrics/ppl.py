@@ -29,7 +29,10 @@ def perceptual_path_length(
     """Per-pair path lengths (n,) in W (Eq. 3) with distance ``||features(a) - features(b)||^2``; their mean is l_W.
 
     The paper discards the top and bottom 1% of the values before averaging; the caller may do the same
-    (``torch.quantile``)."""
+    (``torch.quantile``).
+
+    Chapter 11.
+    """
     if n < 1 or not eps > 0:
         raise ValueError(f"need n >= 1 pairs and eps > 0, got n={n} and eps={eps}")
     out = []

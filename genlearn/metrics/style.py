@@ -29,7 +29,10 @@ def style_distance(
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Style loss of each of ``images`` (N, 3, H, W) against ``style`` (1, 3, H', W') over ``layers``
-    (default: the network's style layers, equal weights summing to 1): (N,)."""
+    (default: the network's style layers, equal weights summing to 1): (N,).
+
+    Chapters 9 and 10.
+    """
     check_images(images, name="the images to score", channels=3)
     check_images(style, name="the style image", channels=3)
     layers = tuple(layers or network.style_layers)
@@ -45,7 +48,10 @@ def style_distance(
 
 @torch.no_grad()
 def content_distance(images: torch.Tensor, content: torch.Tensor, network: torch.nn.Module, layer: str | None = None) -> torch.Tensor:
-    """Content loss of each of ``images`` (N, 3, H, W) against the content images (1 or N, 3, H, W) at ``layer``: (N,)."""
+    """Content loss of each of ``images`` (N, 3, H, W) against the content images (1 or N, 3, H, W) at ``layer``: (N,).
+
+    Chapters 9 and 10.
+    """
     check_images(images, name="the images to score", channels=3)
     check_images(content, name="the content image", channels=3)
     if content.shape[-2:] != images.shape[-2:]:
@@ -57,7 +63,10 @@ def content_distance(images: torch.Tensor, content: torch.Tensor, network: torch
 
 def colour_distance(images: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     """Fréchet distance between the RGB distribution of each of ``images`` (N, 3, H, W) and of ``style``
-    (1, 3, H', W'), each fitted by a Gaussian over its pixels, values in [-1, 1]: (N,)."""
+    (1, 3, H', W'), each fitted by a Gaussian over its pixels, values in [-1, 1]: (N,).
+
+    Chapters 9 and 10.
+    """
     check_images(images, name="the images to score", channels=3)
     check_images(style, name="the style image", channels=3)
     mu_s, cov_s = pixel_stats(style[0])

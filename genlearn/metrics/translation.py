@@ -31,7 +31,10 @@ _MEMO: dict[str, DigitsClassifier] = {}
 
 
 def translation_classifier() -> DigitsClassifier:
-    """The classifier behind the translation scores (the shipped weights, loaded once per process)."""
+    """The classifier behind the translation scores (the shipped weights, loaded once per process).
+
+    Chapter 7.
+    """
     if "translation" not in _MEMO:
         _MEMO["translation"] = load_classifier(WEIGHTS, WEIGHTS_SHA256)
     return _MEMO["translation"]
@@ -41,6 +44,8 @@ def label_preservation(x_translated: torch.Tensor, labels: torch.Tensor, classif
     """Share of translated digits (N, 1, H, W) classified as their source's ``labels`` (N,).
 
     Returns ``{"kept", "se", "n"}``: the share, its binomial standard error ``sqrt(p (1 - p) / n)``, and n.
+
+    Chapter 7.
     """
     if labels.shape != (x_translated.shape[0],):
         raise ValueError(f"labels must have shape ({x_translated.shape[0]},), got {tuple(labels.shape)}")
@@ -52,7 +57,10 @@ def label_preservation(x_translated: torch.Tensor, labels: torch.Tensor, classif
 
 @torch.no_grad()
 def cycle_error(model, x: torch.Tensor, direction: str = "AtoB") -> float:
-    """Mean ``|F(G(x)) - x|`` over pixels: ``direction`` "AtoB" maps A -> B -> A, "BtoA" maps B -> A -> B."""
+    """Mean ``|F(G(x)) - x|`` over pixels: ``direction`` "AtoB" maps A -> B -> A, "BtoA" maps B -> A -> B.
+
+    Chapter 7.
+    """
     back = {"AtoB": "BtoA", "BtoA": "AtoB"}
     if direction not in back:
         raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
@@ -63,6 +71,8 @@ def domain_fd(x: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, c
     """Fréchet distance of ``x`` (N, 1, H, W) to ``reference`` images, mean and sd over ``folds`` disjoint folds of ``x``.
 
     FD depends on N: compare it with :func:`domain_fd_floor` at the same N and folds.
+
+    Chapter 7.
     """
     if x.shape[0] < 2 * folds:
         raise ValueError(f"domain_fd needs at least {2 * folds} images for {folds} folds, got {x.shape[0]}")
@@ -73,7 +83,10 @@ def domain_fd(x: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, c
 
 
 def domain_fd_floor(x_heldout: torch.Tensor, reference: torch.Tensor, *, folds: int = FOLDS, classifier: DigitsClassifier | None = None) -> dict:
-    """Real-vs-real floor: held-out real images of the target domain against its reference, same folds."""
+    """Real-vs-real floor: held-out real images of the target domain against its reference, same folds.
+
+    Chapter 7.
+    """
     return domain_fd(x_heldout, reference, folds=folds, classifier=classifier)
 
 

@@ -32,7 +32,10 @@ NETWORK_NAMES = {"VGG-19": "vgg19", "EfficientNet-Lite0": "efficientnet-lite0"} 
 
 @dataclass(frozen=True)
 class AdaINDecoderConfig:
-    """Decoder sizes: ``in_channels`` of the encoder layer, ``upsamplings`` back to full size, ``width`` at full size."""
+    """Decoder sizes: ``in_channels`` of the encoder layer, ``upsamplings`` back to full size, ``width`` at full size.
+
+    Chapter 10.
+    """
 
     in_channels: int = 512
     upsamplings: int = 3
@@ -63,7 +66,10 @@ def _conv(cin: int, cout: int, relu: bool = True) -> list[nn.Module]:
 
 
 class AdaINDecoder(nn.Module):
-    """``(N, in_channels, H / 2^u, W / 2^u) -> (N, 3, H, W)``: per level a 3x3 convolution, then nearest x2 upsampling."""
+    """``(N, in_channels, H / 2^u, W / 2^u) -> (N, 3, H, W)``: per level a 3x3 convolution, then nearest x2 upsampling.
+
+    Chapter 10.
+    """
 
     def __init__(self, config: AdaINDecoderConfig = AdaINDecoderConfig()):
         super().__init__()
@@ -81,7 +87,10 @@ class AdaINDecoder(nn.Module):
 
 
 class AdaINStyleTransfer(nn.Module):
-    """Encoder (fixed), AdaIN and decoder together: ``stylize(content, style, alpha)`` for any style image."""
+    """Encoder (fixed), AdaIN and decoder together: ``stylize(content, style, alpha)`` for any style image.
+
+    Chapter 10.
+    """
 
     def __init__(self, encoder: nn.Module, decoder: AdaINDecoder):
         super().__init__()
@@ -136,7 +145,10 @@ class AdaINStyleTransfer(nn.Module):
 
 @dataclass(frozen=True)
 class AdaINConfig:
-    """What a saved AdaIN run needs to rebuild: the encoder's feature network (its ``name``) and the decoder's width."""
+    """What a saved AdaIN run needs to rebuild: the encoder's feature network (its ``name``) and the decoder's width.
+
+    Chapter 10.
+    """
 
     network: str = "EfficientNet-Lite0"
     width: int = 64
@@ -158,7 +170,10 @@ class AdaINConfig:
 
 def build_adain(config: AdaINConfig = AdaINConfig(), weights=None) -> AdaINStyleTransfer:
     """The encoder (its ImageNet weights from ``weights`` or their default place, see
-    :func:`~genlearn.models.features.load_feature_network`) and a freshly initialized decoder."""
+    :func:`~genlearn.models.features.load_feature_network`) and a freshly initialized decoder.
+
+    Chapter 10.
+    """
     from genlearn.models.features import load_feature_network
 
     encoder = load_feature_network(NETWORK_NAMES[config.network], weights, verbose=False)

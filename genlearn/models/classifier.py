@@ -13,6 +13,11 @@ from genlearn.checks import check_images
 
 @dataclass(frozen=True)
 class ClassifierConfig:
+    """Sizes of :class:`DigitsClassifier`: ``width`` of its first conv block, ``feature_dim`` of its embedding.
+
+    Chapter 0.
+    """
+
     in_channels: int = 1
     num_classes: int = 10
     width: int = 16
@@ -36,6 +41,8 @@ class DigitsClassifier(nn.Module):
 
     Args:
         config: sizes; inputs ``(N, in_channels, H, W)`` in [-1, 1] are resized to ``image_size``.
+
+    Chapter 0.
     """
 
     def __init__(self, config: ClassifierConfig = ClassifierConfig()):
@@ -75,7 +82,10 @@ class DigitsClassifier(nn.Module):
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Translate each image by up to ``max_shift`` pixels (zero padding with the background value -1)."""
+    """Translate each image by up to ``max_shift`` pixels (zero padding with the background value -1).
+
+    Chapter 0.
+    """
     n, _, h, w = x.shape
     padded = F.pad(x, [max_shift] * 4, value=-1.0)
     shifts = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator)

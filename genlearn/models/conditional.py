@@ -25,7 +25,10 @@ from genlearn.models.layers import dcgan_init
 
 @dataclass(frozen=True)
 class ConditionalConfig:
-    """A :class:`DCGANConfig` plus the number of classes and the label-embedding size for G."""
+    """A :class:`DCGANConfig` plus the number of classes and the label-embedding size for G.
+
+    Chapter 3.
+    """
 
     dcgan: DCGANConfig = DCGANConfig.digits()
     num_classes: int = 10
@@ -61,7 +64,10 @@ def cycled_labels(n: int, num_classes: int) -> torch.Tensor:
 
 
 def check_labels(y: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
-    """Raise a clear error unless ``y`` is an integer tensor (n,) with values in [0, num_classes)."""
+    """Raise a clear error unless ``y`` is an integer tensor (n,) with values in [0, num_classes).
+
+    Chapter 3.
+    """
     if not isinstance(y, torch.Tensor) or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
         raise TypeError(f"labels must be an integer tensor of shape ({n},), got {getattr(y, 'dtype', type(y).__name__)}")
     if y.shape != (n,):
@@ -72,7 +78,10 @@ def check_labels(y: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
 
 
 class ConditionalGenerator(nn.Module):
-    """``(z (N, latent_dim), y (N,)) -> images (N, channels, S, S)`` in [-1, 1]."""
+    """``(z (N, latent_dim), y (N,)) -> images (N, channels, S, S)`` in [-1, 1].
+
+    Chapter 3.
+    """
 
     def __init__(self, config: ConditionalConfig = ConditionalConfig()):
         super().__init__()
@@ -105,7 +114,10 @@ class ConditionalGenerator(nn.Module):
 
 
 class ProjectionDiscriminator(nn.Module):
-    """``(x (N, C, S, S), y (N,)) -> logits (N,)``: DCGAN discriminator plus a projection term."""
+    """``(x (N, C, S, S), y (N,)) -> logits (N,)``: DCGAN discriminator plus a projection term.
+
+    Chapter 3.
+    """
 
     def __init__(self, config: ConditionalConfig = ConditionalConfig()):
         super().__init__()

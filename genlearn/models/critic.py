@@ -42,6 +42,8 @@ class CriticConfig:
         channels: image channels.
         width: channels of the first layer (doubling at each stride-2 layer, like DCGAN's ``ndf``).
         norm: "layer" (WGAN-GP's advice), "none", or "batch" (clipping only).
+
+    Chapters 4 and 5.
     """
 
     image_size: int = 64
@@ -90,6 +92,8 @@ class Critic(nn.Module):
     Stride-2 4x4 convolutions with LeakyReLU(0.2) halve the side from ``S`` to 4 while the width
     doubles; the first layer is never normalized (as in DCGAN); a final 4x4 valid convolution gives
     the score. Weights are initialized as DCGAN's (N(0, 0.02)).
+
+    Chapters 4 and 5.
     """
 
     def __init__(self, config: CriticConfig = CriticConfig()):
@@ -116,7 +120,10 @@ class Critic(nn.Module):
 
 
 def has_batch_norm(module: nn.Module) -> bool:
-    """True when ``module`` contains batch norm (which couples the samples of a batch)."""
+    """True when ``module`` contains batch norm (which couples the samples of a batch).
+
+    Chapter 5.
+    """
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 

@@ -31,6 +31,8 @@ class CycleGANConfig:
         image_size: side of the square training images (a multiple of 4: G halves it twice).
         g_width: ``ngf``, G's first layer's filters; n_blocks: residual blocks in G.
         d_width: ``ndf``, D's first layer's filters; d_layers: D's stride-2 layers (3: 70x70 patches).
+
+    Chapter 7.
     """
 
     channels_a: int = 3
@@ -68,7 +70,10 @@ class CycleGANConfig:
 
 
 class ResnetBlock(nn.Module):
-    """``x + F(x)`` with ``F`` = reflection pad, 3x3 conv, instance norm, ReLU, reflection pad, 3x3 conv, instance norm."""
+    """``x + F(x)`` with ``F`` = reflection pad, 3x3 conv, instance norm, ReLU, reflection pad, 3x3 conv, instance norm.
+
+    Chapter 7.
+    """
 
     def __init__(self, channels: int):
         super().__init__()
@@ -89,6 +94,8 @@ class ResnetGenerator(nn.Module):
         in_channels, out_channels: channels of the source and the target domain.
         width: ``ngf``; the down-samplings double it twice (64 -> 128 -> 256).
         n_blocks: residual blocks at 1/4 resolution.
+
+    Chapter 7.
     """
 
     def __init__(self, in_channels: int, out_channels: int, width: int = 64, n_blocks: int = 9):
@@ -118,6 +125,8 @@ class PatchDiscriminator(nn.Module):
     ``n_layers`` stride-2 4x4 convolutions (widths ``ndf * min(2^i, 8)``, instance norm after all
     but the first, LeakyReLU 0.2), then a stride-1 4x4 convolution with instance norm and one to a
     single channel (Isola et al. 2017, Sec. 3.2.2 and Appendix 6.1.2). No sigmoid: the losses take logits.
+
+    Chapter 7.
     """
 
     def __init__(self, in_channels: int, width: int = 64, n_layers: int = 3):
@@ -146,6 +155,8 @@ class CycleGAN(nn.Module):
 
     ``translate(x, "AtoB")`` is the translation protocol every image-to-image model of genlearn
     answers: images of the source domain in, images of the target domain out, same batch size.
+
+    Chapter 7.
     """
 
     def __init__(self, config: CycleGANConfig = CycleGANConfig()):
@@ -167,7 +178,10 @@ class CycleGAN(nn.Module):
 
 
 class CycleGANDiscriminators(nn.Module):
-    """``D_A`` judges images of A (real vs ``G_BA``'s), ``D_B`` images of B (real vs ``G_AB``'s)."""
+    """``D_A`` judges images of A (real vs ``G_BA``'s), ``D_B`` images of B (real vs ``G_AB``'s).
+
+    Chapter 7.
+    """
 
     def __init__(self, config: CycleGANConfig = CycleGANConfig()):
         super().__init__()
@@ -182,6 +196,8 @@ def receptive_field(module: nn.Module) -> int:
     Walks the ``Conv2d`` layers in order: ``r <- r + (k - 1) * j`` and ``j <- j * s``, with ``j``
     the product of the strides so far (dilation 1). 70 for the reference PatchGAN, 16 / 34 / 142
     for 1 / 2 / 4 stride-2 layers.
+
+    Chapters 7 and 8.
     """
     r, jump = 1, 1
     for layer in module.modules():

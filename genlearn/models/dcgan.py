@@ -40,6 +40,8 @@ class DCGANConfig:
         g_width: G's width ``ngf`` (channels of the layer before the output).
         d_width: D's width ``ndf`` (channels of its first layer).
         spectral_norm: spectral-normalize D's convolutions and drop D's batch norm.
+
+    Chapters 2, 3, 4, 5, 6 and 11.
     """
 
     image_size: int = 64
@@ -94,6 +96,8 @@ class DCGANGenerator(nn.Module):
     each stage doubles the side and halves the width, down to ``g_width`` at ``S/2``; the last
     transposed convolution gives ``channels`` maps at ``S`` and ``tanh``. For 64x64 this is exactly
     pytorch/examples' ``Generator`` (widths 8/4/2/1 x ngf).
+
+    Chapters 2, 4, 5, 6 and 11.
     """
 
     def __init__(self, config: DCGANConfig = DCGANConfig()):
@@ -138,6 +142,8 @@ class DCGANDiscriminator(nn.Module):
     Stride-2 4x4 convolutions halve the side from ``S`` to 4 while the width doubles from
     ``d_width``; the first has no batch norm; a final 4x4 valid convolution gives one logit.
     For 64x64 this is pytorch/examples' ``Discriminator`` without the final ``Sigmoid``.
+
+    Chapters 2, 3, 5, 6 and 11.
     """
 
     def __init__(self, config: DCGANConfig = DCGANConfig()):
@@ -161,7 +167,10 @@ class DCGANDiscriminator(nn.Module):
 
 
 def discriminator_body(c: DCGANConfig) -> nn.Sequential:
-    """D's convolutions from ``(N, channels, S, S)`` to the ``(N, d_width * 2**(stages-1), 4, 4)`` features."""
+    """D's convolutions from ``(N, channels, S, S)`` to the ``(N, d_width * 2**(stages-1), 4, 4)`` features.
+
+    Chapter 2.
+    """
     width = c.d_width
     layers: list[nn.Module] = [nn.Conv2d(c.channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]  # (N, ndf, S/2, S/2)
     for _ in range(c.n_stages - 1):

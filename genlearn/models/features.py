@@ -31,7 +31,10 @@ FEATURE_NETWORKS = ("auto", "vgg19", "efficientnet-lite0", "random")
 
 
 class VGG19Features(nn.Module):
-    """VGG-19's convolutional part (Simonyan & Zisserman 2015) with named ReLU outputs; inputs RGB in [-1, 1]."""
+    """VGG-19's convolutional part (Simonyan & Zisserman 2015) with named ReLU outputs; inputs RGB in [-1, 1].
+
+    Chapter 9.
+    """
 
     def __init__(self):
         super().__init__()
@@ -59,7 +62,10 @@ class VGG19Features(nn.Module):
 
 
 def check_extract(x: torch.Tensor, layers, known, network: str, min_side: int) -> None:
-    """What both feature networks' ``extract`` refuse, in one sentence each: unknown layers, non-RGB input, too small an image."""
+    """What both feature networks' ``extract`` refuse, in one sentence each: unknown layers, non-RGB input, too small an image.
+
+    Chapter 9.
+    """
     unknown = [name for name in layers if name not in known]
     if unknown:
         raise ValueError(f"unknown layer(s) {unknown}; {network} has {', '.join(known)}")
@@ -69,7 +75,10 @@ def check_extract(x: torch.Tensor, layers, known, network: str, min_side: int) -
 
 
 def vgg19_weights_path(weights: str | Path | None = None) -> Path | None:
-    """``weights`` if given, else torchvision's cached ImageNet file if present, else None."""
+    """``weights`` if given, else torchvision's cached ImageNet file if present, else None.
+
+    Chapter 9.
+    """
     if weights is not None:
         return Path(weights).expanduser()
     cached = Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE
@@ -78,7 +87,10 @@ def vgg19_weights_path(weights: str | Path | None = None) -> Path | None:
 
 def load_vgg19(weights: str | Path | None = None) -> VGG19Features:
     """VGG-19 features with ImageNet weights from ``weights`` (a torchvision ``vgg19`` state dict, whole or
-    ``features.*`` only) or torchvision's cache; eval mode, frozen. FileNotFoundError names the way out."""
+    ``features.*`` only) or torchvision's cache; eval mode, frozen. FileNotFoundError names the way out.
+
+    Chapter 9.
+    """
     path = vgg19_weights_path(weights)
     if path is None or not path.is_file():
         raise FileNotFoundError(
@@ -109,6 +121,8 @@ def softmax_smoothing(features: torch.Tensor, temperature: float | str = "std") 
     * The factor ``C H W``: a plain softmax gives values near 1 / (C H W), whose normalized Gram
       matrices fall to about 1e-30, where float32 loses the gradient. A constant factor changes only
       the size of the style weight.
+
+    Chapter 9.
     """
     if features.ndim != 4 or not (temperature == "std" or (isinstance(temperature, (int, float)) and temperature > 0)):
         raise ValueError(f"softmax_smoothing needs features (N, C, H, W) and a temperature > 0 or 'std', got {tuple(features.shape)} and {temperature!r}")
@@ -121,7 +135,10 @@ def softmax_smoothing(features: torch.Tensor, temperature: float | str = "std") 
 def activation_entropy(features: torch.Tensor, temperature: float | str = 1.0) -> torch.Tensor:
     """Entropy of ``softmax(F / T)`` over a layer's activations of each image, divided by its maximum ``log(C H W)``:
     (N, C, H, W) -> (N,) in [0, 1]. Near 0: a few activations dominate (Wang et al. 2021's "peaky" features,
-    measured at ``T = 1``); it is also the entropy of what :func:`softmax_smoothing` at that temperature passes on."""
+    measured at ``T = 1``); it is also the entropy of what :func:`softmax_smoothing` at that temperature passes on.
+
+    Chapter 9.
+    """
     if features.ndim != 4:
         raise ValueError(f"activation_entropy needs features (N, C, H, W), got {tuple(features.shape)}")
     flat = features.reshape(features.shape[0], -1).double()  # (N, C H W)
@@ -139,6 +156,8 @@ def load_feature_network(name: str = "auto", weights: str | Path | None = None, 
             "random": :class:`~genlearn.models.random_features.RandomMultiScaleFeatures`, the untrained baseline.
         weights: a weights file for the chosen network (not for "random").
         verbose: print one line saying which network is in use, and from where.
+
+    Chapters 9 and 10.
     """
     from genlearn.models.efficientnet_lite import load_efficientnet_lite0, shipped_weights_path
 

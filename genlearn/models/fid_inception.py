@@ -33,7 +33,10 @@ INPUT_SIZE = 299
 
 
 class FIDWeightsMissing(FileNotFoundError):
-    """The FID Inception weights file is not on this machine."""
+    """The FID Inception weights file is not on this machine.
+
+    Chapter 12.
+    """
 
 
 def _avg_pool_without_padding(x: torch.Tensor) -> torch.Tensor:
@@ -77,7 +80,10 @@ class FIDInceptionE(tv.InceptionE):
 
 
 class FIDInceptionV3(nn.Module):
-    """Inception-v3 as in the TensorFlow FID graph; ``forward`` returns the 2048-d pool features (N, 2048)."""
+    """Inception-v3 as in the TensorFlow FID graph; ``forward`` returns the 2048-d pool features (N, 2048).
+
+    Chapter 12.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -109,6 +115,8 @@ def fid_inception_weights(path: str | Path | None = None) -> Path:
 
     Raises:
         FIDWeightsMissing: one sentence naming the file, where it comes from and where to put it.
+
+    Chapter 12.
     """
     if path is None and os.environ.get("GENLEARN_FID_WEIGHTS"):
         path = os.environ["GENLEARN_FID_WEIGHTS"]
@@ -122,7 +130,10 @@ def fid_inception_weights(path: str | Path | None = None) -> Path:
 
 
 def load_fid_inception(path: str | Path | None = None) -> FIDInceptionV3:
-    """The FID Inception-v3 with the weights of :func:`fid_inception_weights` (evaluation mode, no gradients)."""
+    """The FID Inception-v3 with the weights of :func:`fid_inception_weights` (evaluation mode, no gradients).
+
+    Chapter 12.
+    """
     file = fid_inception_weights(path)
     state = torch.load(file, map_location="cpu", weights_only=True)
     model = FIDInceptionV3()

@@ -19,6 +19,8 @@ class PixelGaussian(nn.Module):
     Args:
         shape: image shape ``(C, H, W)``.
         eps: ridge added to the covariance diagonal (keeps it invertible with few images).
+
+    Chapters 0, 1 and 6.
     """
 
     def __init__(self, shape: tuple[int, int, int], eps: float = 1e-3):

@@ -25,6 +25,8 @@ class MLPConfig:
         hidden: width of every hidden layer.
         depth: number of hidden layers in each network.
         tanh_output: end G in ``tanh`` (images in [-1, 1]); False for unbounded toy data.
+
+    Chapters 1, 4 and 5.
     """
 
     data_shape: tuple[int, ...] = (2,)
@@ -63,7 +65,10 @@ class MLPConfig:
 
 
 def check_latent(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
-    """Raise a clear error unless ``z`` is a float tensor of shape (N, latent_dim)."""
+    """Raise a clear error unless ``z`` is a float tensor of shape (N, latent_dim).
+
+    Chapter 1.
+    """
     if not isinstance(z, torch.Tensor) or not z.is_floating_point():
         raise TypeError(f"z must be a floating-point tensor of shape (N, {latent_dim}), got {type(z).__name__}")
     if z.dim() != 2 or z.shape[1] != latent_dim:
@@ -76,6 +81,8 @@ class MLPGenerator(nn.Module):
 
     Args:
         config: sizes; ``tanh_output`` bounds samples to [-1, 1].
+
+    Chapter 1.
     """
 
     def __init__(self, config: MLPConfig = MLPConfig()):
@@ -111,6 +118,8 @@ class MLPDiscriminator(nn.Module):
     """``x (N, *data_shape) -> logits (N,)``: ``depth`` Linear+LeakyReLU(0.2) layers, then a linear logit.
 
     Returns *logits*; ``sigmoid(logit)`` is the probability that ``x`` is real.
+
+    Chapters 1, 4 and 5.
     """
 
     def __init__(self, config: MLPConfig = MLPConfig()):

@@ -39,6 +39,8 @@ class Pix2PixConfig:
             the output itself (False: the paper's). Where most of the output is the input (restoration,
             colourization), this spares a small U-Net rebuilding the photo (chapter 8 measures both);
             needs ``in_channels == out_channels``, or a 1-channel input, added to every output channel.
+
+    Chapter 8.
     """
 
     in_channels: int = 3
@@ -98,6 +100,8 @@ class UnetGenerator(nn.Module):
     Appendix 6.1.1 writes (CD512-CD1024-CD1024), where the authors' code puts it in the second to
     fourth. Neither the paper nor the code normalizes the 1x1 bottleneck (batch norm over one pixel
     of one image would zero it).
+
+    Chapter 8.
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5,
@@ -156,7 +160,10 @@ class UnetGenerator(nn.Module):
 
 
 class ConditionalPatchDiscriminator(nn.Module):
-    """``D(x, y)``: patch logits ``(N, 1, H', W')`` for an input ``x`` and an output ``y`` of the same size."""
+    """``D(x, y)``: patch logits ``(N, 1, H', W')`` for an input ``x`` and an output ``y`` of the same size.
+
+    Chapter 8.
+    """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, n_layers: int = 3):
         super().__init__()
@@ -178,6 +185,8 @@ class Pix2Pix(nn.Module):
     ``translate(x, "AtoB")`` maps inputs to outputs (pix2pix learns one direction only). The
     dropout layers stay in whatever mode the caller set: ``eval()`` gives one deterministic output,
     ``train()`` the paper's test-time noise (but batch norm then uses the batch's statistics).
+
+    Chapter 8.
     """
 
     def __init__(self, config: Pix2PixConfig = Pix2PixConfig()):

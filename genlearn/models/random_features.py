@@ -24,7 +24,10 @@ SCALES = (3, 5, 7, 11, 15, 23)
 
 
 class RandomMultiScaleFeatures(nn.Module):
-    """``extract(x, layers)`` like the ImageNet networks: layer ``scale{k}`` is (N, channels, ~H/s, ~W/s) for filter size k."""
+    """``extract(x, layers)`` like the ImageNet networks: layer ``scale{k}`` is (N, channels, ~H/s, ~W/s) for filter size k.
+
+    Chapter 9.
+    """
 
     name = "random multi-scale"
 

@@ -14,7 +14,10 @@ from torch import nn
 
 class Buildable(NamedTuple):
     """How to rebuild one model: ``cls(config_cls.from_dict(model_config))``, weights from ``weights[0]``
-    if the checkpoint holds it (an EMA copy), else ``weights[1]``, ..."""
+    if the checkpoint holds it (an EMA copy), else ``weights[1]``, ...
+
+    Chapter 2.
+    """
 
     module: str
     cls: str
@@ -43,7 +46,10 @@ BUILDABLE: dict[str, Buildable] = {
 
 
 def build(model: str, model_config: Mapping[str, Any]) -> nn.Module:
-    """A freshly initialized network of ``model`` with ``model_config`` (raises KeyError, TypeError or ValueError)."""
+    """A freshly initialized network of ``model`` with ``model_config`` (raises KeyError, TypeError or ValueError).
+
+    Chapter 2.
+    """
     entry = BUILDABLE[model]
     module = importlib.import_module(entry.module)
     cls = getattr(module, entry.cls)

@@ -54,6 +54,8 @@ class StyleGANConfig:
         width: channels of every synthesis layer up to 32x32, halved at each larger resolution (512 in the papers).
         style_mode: "modulated" (StyleGAN2) or "adain" (StyleGAN).
         mapping_lr_mul: the mapping network's learning-rate multiplier (0.01 in the papers).
+
+    Chapter 11.
     """
 
     image_size: int = 32
@@ -100,7 +102,10 @@ class StyleGANConfig:
 
 
 class EqualLinear(nn.Module):
-    """``y = x (c W)^T + lr_mul b`` with ``W ~ N(0, 1) / lr_mul`` stored and ``c = lr_mul / sqrt(in_features)`` applied at run time."""
+    """``y = x (c W)^T + lr_mul b`` with ``W ~ N(0, 1) / lr_mul`` stored and ``c = lr_mul / sqrt(in_features)`` applied at run time.
+
+    Chapter 11.
+    """
 
     def __init__(self, in_features: int, out_features: int, lr_mul: float = 1.0, bias_init: float = 0.0):
         super().__init__()
@@ -113,7 +118,10 @@ class EqualLinear(nn.Module):
 
 
 class EqualConv2d(nn.Module):
-    """A k x k convolution (same padding) whose N(0, 1) weights are scaled by ``c = 1 / sqrt(in_channels k^2)`` at run time."""
+    """A k x k convolution (same padding) whose N(0, 1) weights are scaled by ``c = 1 / sqrt(in_channels k^2)`` at run time.
+
+    Chapter 11.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, bias: bool = True):
         super().__init__()
@@ -126,12 +134,18 @@ class EqualConv2d(nn.Module):
 
 
 def pixel_norm(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """``z / sqrt(mean(z^2) + eps)`` over the features: every latent onto the sphere of radius sqrt(dim) (ProGAN Sec. 4.2)."""
+    """``z / sqrt(mean(z^2) + eps)`` over the features: every latent onto the sphere of radius sqrt(dim) (ProGAN Sec. 4.2).
+
+    Chapter 11.
+    """
     return z * torch.rsqrt(z.pow(2).mean(dim=1, keepdim=True) + eps)
 
 
 class MappingNetwork(nn.Module):
-    """``z (N, latent_dim) -> w (N, w_dim)``: pixel norm, then ``layers`` equalized linear layers with leaky ReLU."""
+    """``z (N, latent_dim) -> w (N, w_dim)``: pixel norm, then ``layers`` equalized linear layers with leaky ReLU.
+
+    Chapter 11.
+    """
 
     def __init__(self, latent_dim: int, w_dim: int, layers: int, lr_mul: float):
         super().__init__()
@@ -154,6 +168,8 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     channels by the demodulation factor around one shared convolution is the same linear map, and cheaper on a CPU
     than one grouped convolution with N weight copies (a whole width-64, 16x16 training step took about 230 ms
     instead of about 300 ms on 2 cores).
+
+    Chapter 11.
     """
     n, c_in = x.shape[:2]
     k = weight.shape[-1]
@@ -167,7 +183,10 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
 
 
 class NoiseInput(nn.Module):
-    """Per-pixel Gaussian noise times a learned strength (StyleGAN's B; one scalar per layer, as in StyleGAN2), initialized to 0."""
+    """Per-pixel Gaussian noise times a learned strength (StyleGAN's B; one scalar per layer, as in StyleGAN2), initialized to 0.
+
+    Chapter 11.
+    """
 
     def __init__(self):
         super().__init__()
@@ -180,7 +199,10 @@ class NoiseInput(nn.Module):
 
 
 class StyleLayer(nn.Module):
-    """[x2 upsample] -> 3x3 convolution styled by ``w`` -> noise -> bias -> leaky ReLU; ``(N, C_in, H, W) -> (N, C_out, H', W')``."""
+    """[x2 upsample] -> 3x3 convolution styled by ``w`` -> noise -> bias -> leaky ReLU; ``(N, C_in, H, W) -> (N, C_out, H', W')``.
+
+    Chapter 11.
+    """
 
     def __init__(self, c_in: int, c_out: int, w_dim: int, mode: str, upsample: bool = False):
         super().__init__()
@@ -210,7 +232,10 @@ class StyleLayer(nn.Module):
 
 
 class ToRGB(nn.Module):
-    """A styled 1x1 convolution to image channels, without demodulation (StyleGAN2's tRGB)."""
+    """A styled 1x1 convolution to image channels, without demodulation (StyleGAN2's tRGB).
+
+    Chapter 11.
+    """
 
     def __init__(self, c_in: int, channels: int, w_dim: int):
         super().__init__()
@@ -229,6 +254,8 @@ class StyleGANGenerator(nn.Module):
     ``forward(z, truncation=1.0)`` maps, truncates and synthesizes; ``mapping``, ``synthesis``, ``truncate``
     and ``mix`` are the parts. In training mode every ``mapping`` call moves ``w_avg``, the tracked
     average of ``w`` that truncation pulls towards (StyleGAN, Sec. 3.2 and Appendix B).
+
+    Chapter 11.
     """
 
     def __init__(self, config: StyleGANConfig = StyleGANConfig(), w_avg_beta: float = 0.995):
@@ -327,7 +354,10 @@ class StyleGANGenerator(nn.Module):
 
 def minibatch_stddev(x: torch.Tensor, group: int = 4) -> torch.Tensor:
     """ProGAN Sec. 3: append the average standard deviation over groups of samples as one more channel,
-    so D can see a lack of variety; (N, C, H, W) -> (N, C + 1, H, W)."""
+    so D can see a lack of variety; (N, C, H, W) -> (N, C + 1, H, W).
+
+    Chapter 11.
+    """
     n, c, h, w = x.shape
     g = min(group, n)
     while n % g:
@@ -339,7 +369,10 @@ def minibatch_stddev(x: torch.Tensor, group: int = 4) -> torch.Tensor:
 
 
 class DiscriminatorBlock(nn.Module):
-    """StyleGAN2's residual D block: two 3x3 convolutions and a 2x average-pool, with a 1x1 skip, summed / sqrt(2)."""
+    """StyleGAN2's residual D block: two 3x3 convolutions and a 2x average-pool, with a 1x1 skip, summed / sqrt(2).
+
+    Chapter 11.
+    """
 
     def __init__(self, c_in: int, c_out: int):
         super().__init__()
@@ -353,7 +386,10 @@ class DiscriminatorBlock(nn.Module):
 
 
 class StyleGANDiscriminator(nn.Module):
-    """``images (N, channels, S, S) -> logits (N,)``: fromRGB, residual blocks down to 4x4, minibatch stddev, conv, linear."""
+    """``images (N, channels, S, S) -> logits (N,)``: fromRGB, residual blocks down to 4x4, minibatch stddev, conv, linear.
+
+    Chapter 11.
+    """
 
     def __init__(self, config: StyleGANConfig = StyleGANConfig()):
         super().__init__()

@@ -24,7 +24,10 @@ from genlearn.checks import check_images
 
 @dataclass(frozen=True)
 class TransformNetConfig:
-    """Sizes of a :class:`TransformNet`: ``width`` filters at full resolution (32), ``n_blocks`` residual blocks (5)."""
+    """Sizes of a :class:`TransformNet`: ``width`` filters at full resolution (32), ``n_blocks`` residual blocks (5).
+
+    Chapter 10.
+    """
 
     width: int = 32
     n_blocks: int = 5
@@ -50,14 +53,20 @@ class TransformNetConfig:
 
 
 def conv_norm(cin: int, cout: int, k: int, stride: int = 1, relu: bool = True, upsample: bool = False) -> nn.Sequential:
-    """[nearest x2] -> reflection pad -> k x k convolution -> instance norm (affine) [-> ReLU]."""
+    """[nearest x2] -> reflection pad -> k x k convolution -> instance norm (affine) [-> ReLU].
+
+    Chapter 10.
+    """
     layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")] if upsample else []
     layers += [nn.ReflectionPad2d(k // 2), nn.Conv2d(cin, cout, k, stride), nn.InstanceNorm2d(cout, affine=True)]
     return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
 
 
 class ResidualBlock(nn.Module):
-    """``x + norm(conv(relu(norm(conv(x)))))`` at constant shape (Johnson et al., supplementary Fig. 1)."""
+    """``x + norm(conv(relu(norm(conv(x)))))`` at constant shape (Johnson et al., supplementary Fig. 1).
+
+    Chapter 10.
+    """
 
     def __init__(self, channels: int):
         super().__init__()
@@ -68,7 +77,10 @@ class ResidualBlock(nn.Module):
 
 
 class TransformNet(nn.Module):
-    """``(N, 3, H, W) -> (N, 3, H, W)`` in [-1, 1]; H and W multiples of 4 give exactly the input's size."""
+    """``(N, 3, H, W) -> (N, 3, H, W)`` in [-1, 1]; H and W multiples of 4 give exactly the input's size.
+
+    Chapter 10.
+    """
 
     def __init__(self, config: TransformNetConfig = TransformNetConfig()):
         super().__init__()

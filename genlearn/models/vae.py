@@ -45,6 +45,8 @@ class VAEConfig:
         width: channels of the conv model's first layer (doubled at each downsampling).
         num_classes: 0 for a VAE, > 0 for a conditional VAE on labels ``0..num_classes-1``.
         likelihood: "bernoulli" or "gaussian" decoder.
+
+    Chapter 6.
     """
 
     arch: str = "mlp"
@@ -105,6 +107,8 @@ class VAEOutput(NamedTuple):
         mu: (N, L) posterior means.
         logvar: (N, L) posterior log-variances.
         z: (N, L) the reparameterized sample that was decoded.
+
+    Chapter 6.
     """
 
     logits: torch.Tensor
@@ -123,7 +127,10 @@ def _mlp(d_in: int, hidden: int, depth: int, d_out: int) -> nn.Sequential:
 
 
 class ConvEncoder(nn.Module):
-    """``x (N, C, S, S) -> features (N, 2**n * width * 16)``: a 3x3 stem, then stride-2 4x4 convs down to 4x4."""
+    """``x (N, C, S, S) -> features (N, 2**n * width * 16)``: a 3x3 stem, then stride-2 4x4 convs down to 4x4.
+
+    Chapter 6.
+    """
 
     def __init__(self, config: VAEConfig):
         super().__init__()
@@ -141,7 +148,10 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """``h (N, d_in) -> logits (N, C, S, S)``: a linear map to 4x4, then stride-2 transposed convs up to S."""
+    """``h (N, d_in) -> logits (N, C, S, S)``: a linear map to 4x4, then stride-2 transposed convs up to S.
+
+    Chapter 6.
+    """
 
     def __init__(self, config: VAEConfig, d_in: int):
         super().__init__()
@@ -164,6 +174,8 @@ class VAE(nn.Module):
 
     Args:
         config: sizes, architecture, decoder likelihood, number of classes (0: unconditional).
+
+    Chapter 6.
     """
 
     def __init__(self, config: VAEConfig = VAEConfig()):
@@ -290,6 +302,8 @@ class FactorizedBernoulli(nn.Module):
     Args:
         shape: image shape ``(C, H, W)``.
         alpha: add-alpha (Laplace) smoothing, so no test pixel gets probability 0.
+
+    Chapter 6.
     """
 
     def __init__(self, shape: tuple[int, int, int], alpha: float = 1.0):

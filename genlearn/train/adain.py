@@ -23,7 +23,10 @@ from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 @dataclass(frozen=True)
 class AdaINTrainConfig:
-    """batch_size pairs per step, Adam's ``lr``, and ``style_weight`` (lambda of Eq. 11)."""
+    """batch_size pairs per step, Adam's ``lr``, and ``style_weight`` (lambda of Eq. 11).
+
+    Chapter 10.
+    """
 
     batch_size: int = 8
     lr: float = 1e-4
@@ -38,14 +41,20 @@ class AdaINTrainConfig:
 
 
 def style_layers_up_to(model: AdaINStyleTransfer) -> tuple[str, ...]:
-    """The encoder's style layers up to and including the AdaIN layer (VGG-19: relu1_1 ... relu4_1)."""
+    """The encoder's style layers up to and including the AdaIN layer (VGG-19: relu1_1 ... relu4_1).
+
+    Chapter 10.
+    """
     names = tuple(model.encoder.style_layers)  # ordered from the input up; the AdaIN layer is one of them
     return names[: names.index(model.layer) + 1] if model.layer in names else names
 
 
 def adain_step(model: AdaINStyleTransfer, opt: torch.optim.Optimizer, c: torch.Tensor, s: torch.Tensor, layers: tuple[str, ...],
                style_weight: float) -> dict[str, float]:  # fmt: skip
-    """One decoder update on content crops ``c`` and style crops ``s`` (N, 3, S, S) each."""
+    """One decoder update on content crops ``c`` and style crops ``s`` (N, 3, S, S) each.
+
+    Chapter 10.
+    """
     y, t = model(c, s)  # g(t) (N, 3, S, S) and t (N, C, h, w)
     f = model.encoder.extract(y, (*layers, model.layer))
     with torch.no_grad():
@@ -76,7 +85,10 @@ def train_adain(
     desc: str = "AdaIN",
     progress: bool = True,
 ) -> Trained:
-    """Train ``model.decoder`` on content crops (N, 3, S, S) and style crops (M, 3, S, S); returns the model in eval mode."""
+    """Train ``model.decoder`` on content crops (N, 3, S, S) and style crops (M, 3, S, S); returns the model in eval mode.
+
+    Chapter 10.
+    """
     check_images(content, name="the content crops", channels=3)
     check_images(style, name="the style crops", channels=3)
     model = model.to(device)

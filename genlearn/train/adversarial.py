@@ -51,6 +51,8 @@ class AdversarialConfig:
         ema_decay: decay of the EMA of G's weights used for sampling (0 = no EMA).
         lr_decay: the final fraction of the run over which both learning rates fall linearly to 0
             (0 = constant rates; 0.75 = constant for the first quarter, then linear decay).
+
+    Chapter 2.
     """
 
     batch_size: int = 128
@@ -91,7 +93,10 @@ class AdversarialConfig:
 
 class StepCounter(nn.Module):
     """Completed training iterations, as a buffer: saved with the modules, so a resumed run keeps the
-    rhythm of lazy regularizers (R1 or the gradient penalty every k-th update)."""
+    rhythm of lazy regularizers (R1 or the gradient penalty every k-th update).
+
+    Chapter 2.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -106,7 +111,10 @@ class StepCounter(nn.Module):
 
 @contextlib.contextmanager
 def frozen(model: nn.Module) -> Iterator[nn.Module]:
-    """Switch off ``requires_grad`` of ``model``'s parameters inside the block (restored after)."""
+    """Switch off ``requires_grad`` of ``model``'s parameters inside the block (restored after).
+
+    Chapters 2 and 7.
+    """
     flags = [p.requires_grad for p in model.parameters()]
     model.requires_grad_(False)
     try:
@@ -133,6 +141,8 @@ class Adversarial:
         latent_generator: draw latents from this ``torch.Generator`` instead of the global RNG.
         batches: a ready batch stream (anything with ``__next__``, ``state_dict`` and
             ``load_state_dict``, e.g. two unpaired domains) instead of one built from ``data``.
+
+    Chapter 2.
     """
 
     def __init__(

@@ -30,7 +30,10 @@ def _randint(low: int, high: int, shape, x: torch.Tensor, generator: torch.Gener
 
 
 def rand_color(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per image. (N, C, H, W) -> same."""
+    """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per image. (N, C, H, W) -> same.
+
+    Chapter 2.
+    """
     n = x.shape[0]
     x = x + (_rand((n, 1, 1, 1), x, generator) - 0.5)
     mean = x.mean(dim=1, keepdim=True)  # (N, 1, H, W): a no-op for grey images
@@ -40,7 +43,10 @@ def rand_color(x: torch.Tensor, generator: torch.Generator | None = None) -> tor
 
 
 def rand_translation(x: torch.Tensor, ratio: float = 0.125, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Shift each image by up to ``ratio`` of its side in x and y, filling with zeros. (N, C, H, W) -> same."""
+    """Shift each image by up to ``ratio`` of its side in x and y, filling with zeros. (N, C, H, W) -> same.
+
+    Chapter 2.
+    """
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     tx = _randint(-sh, sh + 1, (n, 1, 1), x, generator)
@@ -55,7 +61,10 @@ def rand_translation(x: torch.Tensor, ratio: float = 0.125, generator: torch.Gen
 
 
 def rand_cutout(x: torch.Tensor, ratio: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Zero a random square of ``ratio`` times the side in each image. (N, C, H, W) -> same."""
+    """Zero a random square of ``ratio`` times the side in each image. (N, C, H, W) -> same.
+
+    Chapter 2.
+    """
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     ox = _randint(0, h + (1 - ch % 2), (n, 1, 1), x, generator)
@@ -74,7 +83,10 @@ TRANSFORMS = {"color": rand_color, "translation": rand_translation, "cutout": ra
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:
-    """``"translation,cutout"`` -> ``("translation", "cutout")``; ``""`` means no augmentation."""
+    """``"translation,cutout"`` -> ``("translation", "cutout")``; ``""`` means no augmentation.
+
+    Chapter 2.
+    """
     names = tuple(p.strip() for p in policy.split(",") if p.strip())
     bad = [p for p in names if p not in TRANSFORMS]
     if bad:
@@ -83,7 +95,10 @@ def parse_policy(policy: str) -> tuple[str, ...]:
 
 
 def diff_augment(x: torch.Tensor, policy: str = "translation,cutout", generator: torch.Generator | None = None) -> torch.Tensor:
-    """Apply the transforms in ``policy`` (comma-separated, in order) to images (N, C, H, W); differentiable."""
+    """Apply the transforms in ``policy`` (comma-separated, in order) to images (N, C, H, W); differentiable.
+
+    Chapter 2.
+    """
     for name in parse_policy(policy):
         x = TRANSFORMS[name](x, generator=generator)
     return x

@@ -35,11 +35,17 @@ RUN_KEYS = ("model", "model_config", "train_config", "data", "seed")
 
 
 class CheckpointError(ValueError):
-    """A file that is not a usable genlearn checkpoint; the message says what was expected."""
+    """A file that is not a usable genlearn checkpoint; the message says what was expected.
+
+    Chapter 2.
+    """
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a ``torch.compile`` wrapper (whose state_dict keys gain ``_orig_mod.``)."""
+    """The module inside a ``torch.compile`` wrapper (whose state_dict keys gain ``_orig_mod.``).
+
+    Chapter 0.
+    """
     return getattr(module, "_orig_mod", module)
 
 
@@ -61,7 +67,10 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
 
 def run_info(model: str | None = None, model_config: Mapping | None = None, train_config: Mapping | None = None,
              data: str | None = None, seed: int | None = None) -> dict[str, Any]:  # fmt: skip
-    """The description of a run that :func:`save_checkpoint` stores (every key of :data:`RUN_KEYS`)."""
+    """The description of a run that :func:`save_checkpoint` stores (every key of :data:`RUN_KEYS`).
+
+    Chapter 10.
+    """
     return {"model": model, "model_config": dict(model_config or {}), "train_config": dict(train_config or {}),
             "data": data, "seed": seed}  # fmt: skip
 
@@ -85,6 +94,8 @@ def save_checkpoint(
         run: the run's description, keys of :data:`RUN_KEYS` (see :func:`run_info`); what
             :func:`genlearn.load` rebuilds the model from.
         extra: anything else picklable by torch.save (history, loader state, ...).
+
+    Chapter 10.
     """
     unknown = set(run or {}) - set(RUN_KEYS)
     if unknown:
@@ -108,7 +119,10 @@ def save_checkpoint(
 
 
 def checkpoint_path(run: str | os.PathLike) -> Path:
-    """``RUN/checkpoint.pt`` for a run folder, the path itself for a file."""
+    """``RUN/checkpoint.pt`` for a run folder, the path itself for a file.
+
+    Chapter 2.
+    """
     run = Path(run)
     return run / "checkpoint.pt" if run.is_dir() else run
 
@@ -119,6 +133,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     Raises:
         FileNotFoundError: nothing at ``path``.
         CheckpointError: the file is unreadable (truncated, corrupt) or not a genlearn checkpoint.
+
+    Chapter 2.
     """
     path = checkpoint_path(path)
     if not path.is_file():
@@ -142,7 +158,10 @@ def restore(
     optimizers: Mapping[str, Any] | None = None,
     rng: bool = True,
 ) -> int:
-    """Load weights, optimizer state and (optionally) RNG state from ``payload``; return its step."""
+    """Load weights, optimizer state and (optionally) RNG state from ``payload``; return its step.
+
+    Chapter 0.
+    """
     missing = set(modules) - set(payload["modules"])
     if missing:
         raise CheckpointError(f"checkpoint has no weights for {sorted(missing)}; it holds {sorted(payload['modules'])}")
@@ -156,7 +175,10 @@ def restore(
 
 
 def ema_weights(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The averaged network's own state_dict out of an :class:`~genlearn.train.ema.EMA`'s (keys ``model.*``)."""
+    """The averaged network's own state_dict out of an :class:`~genlearn.train.ema.EMA`'s (keys ``model.*``).
+
+    Chapter 2.
+    """
     return {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
 
 
@@ -165,6 +187,8 @@ def load_run(run: str | os.PathLike, device: str | torch.device | None = None) -
 
     The network a run samples from (the EMA copy where the run kept one), in eval mode, on
     ``device`` (default: CPU). Raises FileNotFoundError or :class:`CheckpointError` with one sentence.
+
+    Chapter 2.
     """
     from genlearn.models.registry import BUILDABLE, build
 

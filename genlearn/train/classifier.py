@@ -35,6 +35,8 @@ def train_digits_classifier(
     ``data=(x, y)`` trains on other labelled digits instead, e.g. every domain of the translation
     chapters (:func:`genlearn.data.digit_domains`). Returns :class:`~genlearn.train.Trained`
     ``(model, history)``; the model is in eval mode.
+
+    Chapter 0.
     """
     from genlearn.data import load_digits
 

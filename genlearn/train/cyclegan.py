@@ -38,6 +38,8 @@ class CycleGANTrainConfig(AdversarialConfig):
         lambda_identity: identity loss weight as a fraction of ``lambda_cycle`` (0.5; 0 = none;
             needs domains with the same channel count).
         pool_size: fakes each discriminator's history holds (50; 0 = none).
+
+    Chapter 7.
     """
 
     batch_size: int = 1
@@ -53,7 +55,10 @@ class CycleGANTrainConfig(AdversarialConfig):
 
 
 class UnpairedBatches:
-    """``(a, b)`` batches from two domains of any sizes, each its own resumable shuffled stream."""
+    """``(a, b)`` batches from two domains of any sizes, each its own resumable shuffled stream.
+
+    Chapter 7.
+    """
 
     def __init__(self, x_a: torch.Tensor, x_b: torch.Tensor, *, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
         self.a = InfiniteBatches(x_a, batch_size=min(batch_size, len(x_a)), seed=seed, device=device)
@@ -79,6 +84,8 @@ def generator_step(G: CycleGAN, D: CycleGANDiscriminators, opt_g: torch.optim.Op
     Returns:
         the logs (``g_gan``, ``cycle``, ``identity``, ``g_loss``), and the fakes ``G_BA(b)`` (in A) and
         ``G_AB(a)`` (in B), detached, for the discriminator step.
+
+    Chapter 7.
     """
     with frozen(D):  # D's weights get no gradient and are not updated
         with autocast(a.device):
@@ -97,7 +104,10 @@ def generator_step(G: CycleGAN, D: CycleGANDiscriminators, opt_g: torch.optim.Op
 
 def discriminator_step(D: CycleGANDiscriminators, opt_d: torch.optim.Optimizer, a: torch.Tensor, b: torch.Tensor,
                        fake_a: torch.Tensor, fake_b: torch.Tensor, *, scaler=None) -> dict[str, float]:  # fmt: skip
-    """Update both discriminators: reals toward 1, (pooled, detached) fakes toward 0 (least squares)."""
+    """Update both discriminators: reals toward 1, (pooled, detached) fakes toward 0 (least squares).
+
+    Chapter 7.
+    """
     with autocast(a.device):
         loss_a = d_loss_lsgan(D.D_A(a).float(), D.D_A(fake_a.detach()).float())  # fakes detached: no gradient reaches G
         loss_b = d_loss_lsgan(D.D_B(b).float(), D.D_B(fake_b.detach()).float())
@@ -132,6 +142,8 @@ def train_cyclegan(
 
     Raises:
         ValueError: the identity loss with domains of different channel counts.
+
+    Chapter 7.
     """
     if config.lambda_identity > 0 and x_a.shape[1] != x_b.shape[1]:
         raise ValueError(f"the identity loss feeds each generator images of its target domain, so both domains need the same "

@@ -28,6 +28,8 @@ class EMA(nn.Module):
         decay: ``beta``; 0.999 averages over roughly the last 1,000 steps.
         warmup: use ``min(decay, (1 + t) / (10 + t))`` at update ``t``, so the early average is not
             dominated by the random initialization (a common variant; ``False`` is the paper's rule).
+
+    Chapters 2, 3, 4, 5 and 11.
     """
 
     def __init__(self, model: nn.Module, decay: float = 0.999, warmup: bool = True):

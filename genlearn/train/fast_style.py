@@ -25,7 +25,10 @@ from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 @dataclass(frozen=True)
 class FastStyleConfig:
-    """Johnson et al. 2016, Sec. 4.1: Adam with rate 1e-3, batches of 4 crops; the loss weights of Eq. 7."""
+    """Johnson et al. 2016, Sec. 4.1: Adam with rate 1e-3, batches of 4 crops; the loss weights of Eq. 7.
+
+    Chapter 10.
+    """
 
     batch_size: int = 4
     lr: float = 1e-3
@@ -43,7 +46,10 @@ class FastStyleConfig:
 
 def fast_style_step(net: TransformNet, opt: torch.optim.Optimizer, features: torch.nn.Module, x: torch.Tensor,
                     grams: Mapping[str, torch.Tensor], config: FastStyleConfig) -> dict[str, float]:  # fmt: skip
-    """One update of the transformation network on content crops ``x`` (N, 3, S, S)."""
+    """One update of the transformation network on content crops ``x`` (N, 3, S, S).
+
+    Chapter 10.
+    """
     layers, c_layer = tuple(grams), features.content_layer
     with torch.no_grad():
         target = features.extract(x, [c_layer])[c_layer]  # the crops' own content features
@@ -80,6 +86,8 @@ def train_fast_style(
     """Train ``net`` on content crops ``content`` (N, 3, S, S) for the style image ``style`` (1, 3, H, W).
 
     Returns :class:`~genlearn.train.Trained` ``(net, history)``, the network in eval mode.
+
+    Chapter 10.
     """
     check_images(content, name="the content crops", channels=3)
     check_images(style, name="the style image", channels=3)

@@ -59,6 +59,8 @@ def d_step(
     Returns:
         ``d_loss``, and ``d_real`` / ``d_fake``: D's mean probability that reals / fakes are real;
         ``r1`` when the penalty is on.
+
+    Chapters 1 and 2.
     """
     augment = augment or (lambda x: x)
     with autocast(x_real.device):
@@ -92,12 +94,15 @@ def g_step(
 ) -> dict[str, float]:
     """One generator update: minimize ``G_LOSSES[loss]`` of D's logits on fresh fakes; D is frozen.
 
+    The other arguments are as in :func:`d_step`; ``opt_g`` is the only optimizer stepped.
+
     Args:
         loss: "nonsaturating" (-log D(G(z))), "minimax" (log(1 - D(G(z)))) or "hinge".
-        (others as in :func:`d_step`; ``opt_g`` is the only optimizer stepped)
 
     Returns:
         ``g_loss``.
+
+    Chapters 1 and 2.
     """
     augment = augment or (lambda x: x)
     with frozen(D):  # D's weights get no gradient and are not updated
@@ -123,6 +128,8 @@ class GANConfig(AdversarialConfig):
         r1_gamma: weight of the R1 penalty on D (Mescheder et al. 2018; 0 = none).
         r1_every: apply R1 every this many D steps with weight ``r1_every * r1_gamma`` (lazy
             regularization, Karras et al. 2020: the same average pull at a fraction of the cost).
+
+    Chapters 1 and 2.
     """
 
     d_loss: str = "bce"
@@ -161,7 +168,10 @@ TrainConfig = GANConfig  # the first edition's name
 
 
 def digits_train_config() -> GANConfig:
-    """Chapter 2's digits recipe, :meth:`GANConfig.digits` (the first edition's name)."""
+    """Chapter 2's digits recipe, :meth:`GANConfig.digits` (the first edition's name).
+
+    Chapter 2.
+    """
     return GANConfig.digits()
 
 
@@ -194,6 +204,8 @@ def train_gan(
     Returns:
         :class:`~genlearn.train.Trained`: the network to sample from (the EMA copy when
         ``config.ema_decay > 0``, else G), and the history.
+
+    Chapters 1, 2 and 3.
     """
     data = (x,) if y is None else (x, y)
     setup = Adversarial(G, D, *data, config=config, steps=steps, seed=seed, device=device, ema=ema)

@@ -27,6 +27,11 @@ OPTIMIZERS = ("lbfgs", "adam")
 
 
 class Stylized(NamedTuple):
+    """What :func:`stylize_gatys` returns: the optimized image and the per-step history of its losses.
+
+    Chapter 9.
+    """
+
     image: torch.Tensor  # (1, 3, H, W) in [-1, 1]
     history: History  # per step: content, style, tv, loss (the weighted total)
 
@@ -61,6 +66,8 @@ def stylize_gatys(
         transform: applied to each style layer's features before the Gram matrix (generated and style alike).
         init: "content" (start from the content image), "noise" (white noise, seeded by ``seed``: the paper's
             start, and the one that shows what a loss alone keeps) or an image (1, 3, H, W) of the content's size.
+
+    Chapters 9 and 10.
     """
     check_images(content, name="the content image", channels=3)
     check_images(style, name="the style image", channels=3)

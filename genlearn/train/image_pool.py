@@ -16,6 +16,8 @@ class ImagePool:
     Args:
         size: images kept (50 in the paper).
         seed: seeds the coin flips and the choice of stored image.
+
+    Chapter 7.
     """
 
     def __init__(self, size: int = 50, seed: int = 0):

@@ -35,6 +35,8 @@ class Trained(NamedTuple):
     """What every trainer returns: the network to sample from (eval mode) and the run's history.
 
     For a GAN ``model`` is the EMA average of G where the run kept one, else G itself.
+
+    Chapter 0.
     """
 
     model: nn.Module
@@ -43,7 +45,10 @@ class Trained(NamedTuple):
 
 class Interrupted(KeyboardInterrupt):
     """A run stopped by a signal (SIGINT: Ctrl-C, SIGTERM: a scheduler's preemption) after its last
-    completed step was saved; ``exit_code`` is the shell's ``128 + signal number`` (130, 143)."""
+    completed step was saved; ``exit_code`` is the shell's ``128 + signal number`` (130, 143).
+
+    Chapter 0.
+    """
 
     def __init__(self, signum: int, step: int, checkpoint: Path | None):
         self.signum, self.step, self.checkpoint = signum, step, checkpoint
@@ -55,7 +60,10 @@ class Interrupted(KeyboardInterrupt):
 def deferred_signals(signums: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[list[int]]:
     """Inside the block SIGINT and SIGTERM are only appended to the yielded list, so the work in
     progress can finish first (signal handlers can be set in the main thread only; elsewhere the
-    list stays empty and signals act as usual)."""
+    list stays empty and signals act as usual).
+
+    Chapter 0.
+    """
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
@@ -71,7 +79,10 @@ def deferred_signals(signums: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A step returned NaN or infinity; training stops instead of silently producing noise."""
+    """A step returned NaN or infinity; training stops instead of silently producing noise.
+
+    Chapter 0.
+    """
 
 
 class InfiniteBatches:
@@ -85,6 +96,8 @@ class InfiniteBatches:
         batch_size: rows per batch; the last incomplete batch of an epoch is dropped.
         seed: seed of the shuffling.
         device: where to put the batches.
+
+    Chapters 0 and 1.
     """
 
     def __init__(self, *tensors: torch.Tensor, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
@@ -125,7 +138,10 @@ class InfiniteBatches:
 
 @dataclass
 class History:
-    """Per-step logs: ``history['d_loss']`` is a list aligned with ``history.steps``."""
+    """Per-step logs: ``history['d_loss']`` is a list aligned with ``history.steps``.
+
+    Chapter 0.
+    """
 
     steps: list[int] = field(default_factory=list)
     logs: dict[str, list[float]] = field(default_factory=dict)
@@ -159,7 +175,10 @@ class History:
 
 @dataclass
 class Every:
-    """A callback ``fn(step, history)`` called every ``n`` steps (and after the last step)."""
+    """A callback ``fn(step, history)`` called every ``n`` steps (and after the last step).
+
+    Chapter 0.
+    """
 
     n: int
     fn: Callable[[int, History], None]
@@ -220,6 +239,8 @@ def fit(
     Raises:
         NonFiniteLossError: a loss became NaN or infinite (the last good checkpoint is kept).
         Interrupted: SIGINT or SIGTERM arrived; the last completed step was saved first.
+
+    Chapter 0.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
@@ -295,7 +316,10 @@ def plan_steps(trainer: Callable[..., Any], max_steps: int, budget_s: float, tri
     first ``warmup`` not timed), at most ``max_steps``; returns ``(steps, seconds per step)``.
 
     Planning the count, instead of only stopping at the budget, lets the learning-rate decays finish
-    on a slow machine too."""
+    on a slow machine too.
+
+    Chapter 11.
+    """
     trial = min(trial, max_steps)
     if trial <= warmup + 1:
         return max_steps, 0.0

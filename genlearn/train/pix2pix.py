@@ -32,6 +32,8 @@ class Pix2PixTrainConfig(AdversarialConfig):
     Args:
         lambda_l1: weight of the L1 term (100).
         lambda_gan: weight of the adversarial term (1; 0 trains the L1-only baseline, D unused).
+
+    Chapter 8.
     """
 
     batch_size: int = 1
@@ -46,7 +48,10 @@ class Pix2PixTrainConfig(AdversarialConfig):
 
 def generator_step(G: UnetGenerator, D: ConditionalPatchDiscriminator, opt_g: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
                    lambda_l1: float = 100.0, lambda_gan: float = 1.0, scaler=None) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
-    """Update G on one batch of pairs with D frozen; returns the logs (``g_gan``, ``l1``, ``g_loss``) and ``G(x)`` detached."""
+    """Update G on one batch of pairs with D frozen; returns the logs (``g_gan``, ``l1``, ``g_loss``) and ``G(x)`` detached.
+
+    Chapter 8.
+    """
     with frozen(D):  # D's weights get no gradient and are not updated
         with autocast(x.device):
             fake = G(x)  # (N, C_out, S, S)
@@ -59,7 +64,10 @@ def generator_step(G: UnetGenerator, D: ConditionalPatchDiscriminator, opt_g: to
 
 def discriminator_step(D: ConditionalPatchDiscriminator, opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
                        fake: torch.Tensor, *, scaler=None) -> dict[str, float]:  # fmt: skip
-    """Update D: the real pair ``(x, y)`` towards 1, the fake pair ``(x, G(x))`` (detached) towards 0, halved."""
+    """Update D: the real pair ``(x, y)`` towards 1, the fake pair ``(x, G(x))`` (detached) towards 0, halved.
+
+    Chapter 8.
+    """
     with autocast(x.device):
         loss = d_loss_patch_bce(D(x, y).float(), D(x, fake.detach()).float())  # fake detached: no gradient reaches G
     backward_and_step(loss, opt_d, scaler)
@@ -88,6 +96,8 @@ def train_pix2pix(
 
     Returns :class:`~genlearn.train.Trained` ``(G, history)``, G in eval mode (dropout off; put the
     dropout layers back in train mode to sample the noise the paper keeps at test time).
+
+    Chapter 8.
     """
     if x.shape[0] != y.shape[0] or x.shape[-2:] != y.shape[-2:]:
         raise ValueError(f"pix2pix trains on pairs: x and y need the same count and size, got {tuple(x.shape)} and {tuple(y.shape)}")

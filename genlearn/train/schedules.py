@@ -10,6 +10,8 @@ def linear_decay(optimizer: torch.optim.Optimizer, steps: int, fraction: float) 
 
     Call ``.step()`` once per training step. Its ``last_epoch`` counts the steps done and its
     state dict goes into checkpoints with the optimizers', so a resumed run continues the schedule.
+
+    Chapter 2.
     """
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")

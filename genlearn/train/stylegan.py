@@ -40,6 +40,8 @@ class StyleGANTrainConfig(GANConfig):
         pl_every: apply it every this many steps, ``pl_every`` times heavier (lazy regularization; 4 in StyleGAN2).
         pl_decay: the decay of its moving target ``a`` (0.01).
         pl_batch_shrink: the penalty's batch is ``batch_size // pl_batch_shrink`` (2 in StyleGAN2).
+
+    Chapter 11.
     """
 
     mixing_prob: float = 0.9
@@ -73,7 +75,10 @@ class StyleGANTrainConfig(GANConfig):
 
 
 class PathLengthMean(nn.Module):
-    """The moving target ``a`` of the path length penalty, as a buffer, so a resumed run keeps it."""
+    """The moving target ``a`` of the path length penalty, as a buffer, so a resumed run keeps it.
+
+    Chapter 11.
+    """
 
     def __init__(self):
         super().__init__()
@@ -81,7 +86,10 @@ class PathLengthMean(nn.Module):
 
 
 def styles_for(G: StyleGANGenerator, z: torch.Tensor, z2: torch.Tensor | None, crossover: int | None) -> torch.Tensor:
-    """``ws`` (N, num_ws, w_dim) for latents ``z``; mixed with ``f(z2)`` from layer ``crossover`` on when given."""
+    """``ws`` (N, num_ws, w_dim) for latents ``z``; mixed with ``f(z2)`` from layer ``crossover`` on when given.
+
+    Chapter 11.
+    """
     ws = G.broadcast(G.mapping(z))
     if crossover is not None and z2 is not None:
         ws = G.mix(ws, G.broadcast(G.mapping(z2)), crossover)
@@ -89,7 +97,10 @@ def styles_for(G: StyleGANGenerator, z: torch.Tensor, z2: torch.Tensor | None, c
 
 
 def draw_crossover(G: StyleGANGenerator, mixing_prob: float, generator: torch.Generator | None = None) -> int | None:
-    """A random crossover layer in [1, num_ws) with probability ``mixing_prob``, else None (no mixing)."""
+    """A random crossover layer in [1, num_ws) with probability ``mixing_prob``, else None (no mixing).
+
+    Chapter 11.
+    """
     if mixing_prob <= 0 or torch.rand((), generator=generator).item() >= mixing_prob:
         return None
     return int(torch.randint(1, G.config.num_ws, (), generator=generator))
@@ -97,7 +108,10 @@ def draw_crossover(G: StyleGANGenerator, mixing_prob: float, generator: torch.Ge
 
 def stylegan_g_step(G: StyleGANGenerator, D: nn.Module, opt_g: torch.optim.Optimizer, z: torch.Tensor, z2: torch.Tensor,
                     crossover: int | None, *, augment: Callable | None = None, scaler=None) -> dict[str, float]:  # fmt: skip
-    """One generator update on style-mixed fakes; D is frozen. Returns ``g_loss``."""
+    """One generator update on style-mixed fakes; D is frozen. Returns ``g_loss``.
+
+    Chapter 11.
+    """
     augment = augment or (lambda x: x)
     with frozen(D):
         x_fake = G.synthesis(styles_for(G, z, z2, crossover))  # (N, C, S, S)
@@ -108,7 +122,10 @@ def stylegan_g_step(G: StyleGANGenerator, D: nn.Module, opt_g: torch.optim.Optim
 
 def path_length_step(G: StyleGANGenerator, opt_g: torch.optim.Optimizer, z: torch.Tensor, mean: PathLengthMean, weight: float,
                      decay: float = 0.01) -> dict[str, float]:  # fmt: skip
-    """A lazy path length update (StyleGAN2 Eq. 4, weighted ``weight``); moves the target ``a`` in ``mean``."""
+    """A lazy path length update (StyleGAN2 Eq. 4, weighted ``weight``); moves the target ``a`` in ``mean``.
+
+    Chapter 11.
+    """
     ws = G.broadcast(G.mapping(z))  # (N, num_ws, w_dim), in the graph of the mapping network
     images = G.synthesis(ws)
     penalty, new_mean = path_length_penalty(images, ws, mean.value, decay)
@@ -136,7 +153,10 @@ def train_stylegan(
     desc: str = "StyleGAN2",
     progress: bool = True,
 ) -> Trained:
-    """Train ``G`` and ``D`` on images ``x`` (N, C, S, S) in [-1, 1]; returns the network to sample from and the history."""
+    """Train ``G`` and ``D`` on images ``x`` (N, C, S, S) in [-1, 1]; returns the network to sample from and the history.
+
+    Chapter 11.
+    """
     setup = Adversarial(G, D, x, config=config, steps=steps, seed=seed, device=device)
     pl_mean = PathLengthMean().to(setup.device)
     G = setup.G

@@ -42,6 +42,8 @@ class ToyGANConfig:
         r1_gamma: weight of the R1 penalty on D's gradient at real points (Mescheder et al. 2018;
             0 = none), see :func:`genlearn.losses.r1_penalty`.
         n_data: size of the fixed training set drawn from the mixture.
+
+    Chapter 1.
     """
 
     mixture: str = "ring"
@@ -86,6 +88,8 @@ class PackedDiscriminator(nn.Module):
 
     A pack of real points holds points from different modes; a collapsed generator's pack holds
     near-copies, which a discriminator that sees them side by side detects easily.
+
+    Chapter 1.
     """
 
     def __init__(self, D: MLPDiscriminator, pack: int):
@@ -113,6 +117,8 @@ class ToyGANResult:
         snapshots: ``[(step, samples (n_snapshot, 2))]`` from fixed latents, every ``eval_every`` steps.
         generator: the trained :class:`~genlearn.models.mlp.MLPGenerator` (eval mode).
         config: the :class:`ToyGANConfig` of the run.
+
+    Chapter 1.
     """
 
     samples: torch.Tensor
@@ -144,6 +150,8 @@ def train_toy_gan(
         n_snapshot: points per snapshot.
         progress: show the tqdm bar.
         desc: the bar's label.
+
+    Chapter 1.
     """
     seed_everything(seed)
     x, _ = toy_mixture(config.mixture, config.n_data, seed=seed)  # (n_data, 2)

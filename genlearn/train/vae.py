@@ -24,6 +24,8 @@ def vae_step(model: VAE, opt: torch.optim.Optimizer, beta: float = 1.0):
 
     The likelihood's targets are ``to_unit(x)`` in [0, 1] (for binarized data pass x in {-1, 1}).
     Logs ``loss`` (the negative beta-ELBO), ``recon`` (-log p(x|z)) and ``kl``, all per image in nats.
+
+    Chapter 6.
     """
 
     def step(batch) -> dict[str, float]:
@@ -41,7 +43,10 @@ def vae_step(model: VAE, opt: torch.optim.Optimizer, beta: float = 1.0):
 
 
 def prepare(x: torch.Tensor, binarized: bool) -> torch.Tensor:
-    """The images a VAE trains on, in [-1, 1]: as they are, or binarized (threshold 0.5) to {-1, 1}."""
+    """The images a VAE trains on, in [-1, 1]: as they are, or binarized (threshold 0.5) to {-1, 1}.
+
+    Chapter 6.
+    """
     return from_unit(binarize(x)) if binarized else x
 
 
@@ -80,6 +85,8 @@ def train_vae(
 
     Returns:
         :class:`~genlearn.train.Trained` ``(model, history)``; the model is in eval mode.
+
+    Chapter 6.
     """
     if config.num_classes and y is None:
         raise ValueError("a conditional VAE (num_classes > 0) needs labels y")

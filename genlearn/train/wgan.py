@@ -62,6 +62,8 @@ def clip_weights(critic: nn.Module, c: float) -> None:
 
     Every parameter of the critic is clamped in place to ``[-c, c]``, so ``f`` lies in a compact
     family of ``K``-Lipschitz functions for some ``K`` that depends on ``c`` and the architecture.
+
+    Chapters 4 and 5.
     """
     if not c > 0:
         raise ValueError(f"the clipping constant c must be > 0, got {c}")
@@ -95,6 +97,8 @@ def critic_step(
 
     Returns:
         ``c_loss`` (the total), ``w_estimate`` (``-L_C`` without the penalty) and ``gp`` (0 for "clip").
+
+    Chapters 4 and 5.
     """
     if constraint not in CONSTRAINTS:
         raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
@@ -127,6 +131,8 @@ def generator_step(
 
     Returns:
         ``g_loss``.
+
+    Chapters 4 and 5.
     """
     augment = augment or (lambda x: x)
     with frozen(critic):  # the critic's weights get no gradient
@@ -153,6 +159,8 @@ class WGANConfig(AdversarialConfig):
             ``r1_every``: the same average pull for a fraction of the double backwards).
 
     WGAN's optimizer is "rmsprop": momentum-based optimizers were unstable with clipping (Sec. 4).
+
+    Chapters 4 and 5.
     """
 
     batch_size: int = 64
@@ -216,6 +224,8 @@ def train_wgan(
 
     Raises:
         ValueError: the gradient penalty with a batch-norm critic (per-sample gradients undefined).
+
+    Chapters 4 and 5.
     """
     if config.constraint == "gp" and has_batch_norm(critic):
         raise ValueError(
@@ -256,6 +266,8 @@ def wasserstein_estimate(critic: nn.Module, x_real: torch.Tensor, x_fake: torch.
     penalized critic is only near 1-Lipschitz (its gradient norms settle a little above 1), so its
     reading can overshoot ``W``: when ``P_g`` is a translate of ``P_r`` the penalized optimum has
     slope ``1 + W / (2 lambda)`` and reads ``W (1 + W / (2 lambda))``, 2.5% over for ``W = 0.5``.
+
+    Chapter 5.
     """
     scores = [torch.cat([critic(t[i : i + batch_size]).float().flatten() for i in range(0, len(t), batch_size)]) for t in (x_real, x_fake)]
     return (scores[0].mean() - scores[1].mean()).item()
@@ -289,6 +301,8 @@ def refine_critic(
 
     Returns:
         The refined copy, in eval mode.
+
+    Chapter 5.
     """
     if has_batch_norm(critic):
         raise ValueError("refine_critic uses the gradient penalty, which needs a critic without batch norm (see train_wgan)")
@@ -323,6 +337,8 @@ def digits_config(model: str) -> WGANConfig:
       update per generator update at batch 128, Adam 5e-4, lambda = 1 applied lazily every 4th
       critic update (weight 4), and rates decaying to 0 over the last three quarters of the run.
       Chapter 5 measures what each change buys against the paper's settings.
+
+    Chapters 4 and 5.
     """
     if model == "wgan":
         return WGANConfig.wgan(diffaugment="translation", ema_decay=0.999)

@@ -1,0 +1,124 @@
+"""The API reference and the chapters cannot drift apart: every public function and class names, in its docstring,
+the chapter that teaches it, and that chapter's notebook mentions it (its "genlearn in this chapter" cell links it)."""
+
+import importlib
+import inspect
+import json
+import pkgutil
+import re
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+import genlearn
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = re.compile(r"\b[Cc]hapters? (\d+(?:(?:, | and | or |-|–)\d+)*)")
+
+
+@lru_cache(maxsize=None)
+def public_modules() -> list[str]:
+    """Every genlearn module a reader may import: not private, not the command line and its recipes, and not the
+    old import paths of 0.1 that only re-export their new home with a DeprecationWarning."""
+    names = ["genlearn"]  # genlearn.load
+    for m in pkgutil.walk_packages(genlearn.__path__, "genlearn."):
+        parts = m.name.split(".")[1:]
+        if any(p.startswith("_") for p in parts) or parts[0] in ("cli", "recipes"):
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            importlib.import_module(m.name)
+        if not any(issubclass(w.category, DeprecationWarning) and "moved to" in str(w.message) for w in caught):
+            names.append(m.name)
+    return sorted(names)
+
+
+def public_objects() -> list[tuple[str, str, object]]:
+    """(module, name, object) for each public function and class, in the module that defines it."""
+    out = []
+    for name in public_modules():
+        mod = importlib.import_module(name)
+        exported = getattr(mod, "__all__", [n for n in vars(mod) if not n.startswith("_")])
+        for attr in exported:
+            obj = getattr(mod, attr)
+            # an alias (dcgan.Generator = DCGANGenerator) is documented, and checked, under its own name
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == name and obj.__name__ == attr:
+                out.append((name, attr, obj))
+    return out
+
+
+@lru_cache(maxsize=None)
+def chapter_text(number: int) -> str:
+    [path] = (ROOT / "notebooks").glob(f"{number:02d}_*.ipynb")
+    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+
+
+def named_chapters(doc: str) -> list[int]:
+    found = []
+    for group in CHAPTER.findall(doc):
+        found += [int(n) for n in re.split(r", | and | or ", group) if "-" not in n and "–" not in n]
+        for a, b in re.findall(r"(\d+)[-–](\d+)", group):
+            found += list(range(int(a), int(b) + 1))
+    return found
+
+
+IMPORT = re.compile(r"^\s*from (genlearn[\w.]*) import (\([^)]*\)|[^\n]+)", re.M)
+LINK = re.compile(r"\{py:(?:func|class)\}`(?:[^`<]*<)?(genlearn[\w.]+)>?`")
+
+
+def chapter_imports(nb: dict) -> list[object]:
+    """The genlearn functions and classes a notebook imports (and genlearn.load where it calls it)."""
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    found = []
+    for module, names in IMPORT.findall(code):
+        mod = importlib.import_module(module)
+        for name in re.split(r"[,\s()]+", names.split("#")[0]):
+            obj = getattr(mod, name, None) if name else None
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ in public_modules():
+                found.append(obj)
+    if "genlearn.load(" in code:
+        found.append(genlearn.load)
+    return found
+
+
+def link_target(obj: object) -> tuple[str, str]:
+    """(role, dotted name) of an object's entry in the API reference."""
+    return ("py:class" if inspect.isclass(obj) else "py:func"), f"{obj.__module__}.{obj.__qualname__}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name[:2])
+def test_every_chapter_links_the_genlearn_functions_it_uses(path):
+    nb = json.loads(path.read_text())
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    linked = set(LINK.findall(markdown))
+    used = {link_target(o)[1] for o in chapter_imports(nb)}
+    assert used, "the chapter imports nothing from genlearn"
+    assert used <= linked, f"not linked to the API reference: {sorted(used - linked)}"
+
+
+def test_the_public_api_is_large_enough_to_need_a_reference():
+    assert len(public_objects()) > 200
+
+
+@pytest.mark.parametrize("module, name, obj", public_objects(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_public_docstring_names_a_chapter_that_uses_it(module, name, obj):
+    doc = inspect.getdoc(obj) or ""
+    assert doc, f"{module}.{name} has no docstring"
+    chapters = named_chapters(doc)
+    assert chapters, f"{module}.{name}: its docstring names no chapter (write e.g. 'Chapter 5.' at its end)"
+    assert all(0 <= c <= 12 for c in chapters), f"{module}.{name}: no such chapter in {chapters}"
+    assert any(re.search(rf"\b{re.escape(name)}\b", chapter_text(c)) for c in chapters), (
+        f"{module}.{name}: chapter(s) {chapters} never mention {name}"
+    )
+
+
+def test_the_api_reference_documents_every_public_module():
+    pages = "\n".join(p.read_text() for p in (ROOT / "book" / "api").glob("*.md"))
+    documented = set(re.findall(r"^\.\. automodule:: (\S+)\n   :members:", pages, re.M))  # each module's own objects
+    documented |= set(re.findall(r"^\.\. automodule:: (genlearn\.\w+)$", pages, re.M))  # the packages re-export them
+    assert set(public_modules()) - {"genlearn"} <= documented, sorted(set(public_modules()) - documented)
+    assert ".. autofunction:: genlearn.load" in pages
+    toc = (ROOT / "_toc.yml").read_text()
+    assert all(f"book/api/{p.stem}" in toc for p in (ROOT / "book" / "api").glob("*.md"))
