@@ -98,7 +98,7 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """z (N, latent_dim) -> samples (N, *data_shape)."""
+        """``z (N, latent_dim) -> samples (N, *data_shape)``."""
         check_latent(z, self.config.latent_dim)
         return self.net(z).reshape(z.shape[0], *self.config.data_shape)
 
@@ -109,7 +109,7 @@ class MLPGenerator(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, labels: None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` samples (n, *data_shape), without gradients."""
+        """``n`` samples ``(n, *data_shape)``, without gradients."""
         check_unconditional(self, labels)
         return self(self.sample_latent(n, generator))
 
@@ -133,7 +133,7 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (N, *data_shape) -> logits (N,)."""
+        """``x (N, *data_shape) -> logits (N,)``."""
         shape = self.config.data_shape
         if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != shape:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
