@@ -187,9 +187,36 @@ def train(args) -> int:
     name = Path(args.data).name if Path(args.data).is_dir() else args.data
     args.out = args.out or Path("runs") / f"{args.model}-{name}"
     check_writable(args.out, "the run")
-    run = module.train(args)
-    print(f"run saved in {run}")
+    info = _distributed(args)
+    try:
+        run = module.train(args)
+    finally:
+        if info.active:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+    if info.is_main:
+        print(f"run saved in {run}")
     return 0
+
+
+def _distributed(args):
+    """Under ``torchrun``: join the process group and give the recipe its :class:`Distributed` (one GPU per process)."""
+    from genlearn.recipes import DISTRIBUTED
+    from genlearn.runtime import get_device
+    from genlearn.train.distributed import from_environment, init_process_group
+
+    info = from_environment()
+    args.distributed = info if info.active else None
+    if not info.active:
+        return info
+    if args.model not in DISTRIBUTED:
+        raise UsageError(f"distributed training (torchrun) is implemented for {', '.join(DISTRIBUTED)}; train {args.model} in one process")
+    device = get_device(args.device)
+    if device.type == "cuda":
+        torch.cuda.set_device(info.local_rank)  # "cuda" now means this process's GPU
+    init_process_group(info, device)
+    return info
 
 
 def sample(args) -> int:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from genlearn.runtime import format_seconds, pick
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint
+from genlearn.train.distributed import broadcast_int
 from genlearn.train.loop import History, plan_steps  # noqa: F401  (plan_steps: its old home)
 
 MODELS: dict[str, str] = {
@@ -36,6 +37,10 @@ MODELS: dict[str, str] = {
     "adain": "genlearn.recipes.adain",
     "stylegan": "genlearn.recipes.stylegan",
 }
+
+
+# the recipes whose trainers take ``distributed=`` (torchrun --nproc_per_node N -m genlearn train MODEL)
+DISTRIBUTED = ("gan", "dcgan", "cgan", "vae", "cvae")
 
 
 class UsageError(Exception):
@@ -90,23 +95,30 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     folder = Path(args.out)
     checkpoint = folder / "checkpoint.pt"
     previous = previous_run(checkpoint, run)
+    distributed = getattr(args, "distributed", None)
+    main = distributed is None or distributed.is_main
+    say = print if main else (lambda *a, **k: None)  # one process speaks
     budget = args.minutes * 60 if args.minutes is not None else (default_budget(cpu_minutes) if args.steps is None else None)
     if args.steps is not None:
         steps = args.steps
     elif previous is not None and "steps" in previous.get("train_config", {}):
         steps = int(previous["train_config"]["steps"])
     elif budget is not None:
-        steps, per_step = plan_steps(trainer, default_steps, budget)
+        steps, per_step = plan_steps(trainer, default_steps, budget)  # each process alone, on the whole global batch
+        steps = broadcast_int(steps, distributed)  # rank 0's plan for all
         if steps < default_steps:
-            print(f"{run['model']}: {steps:,} steps planned to fit {format_seconds(budget)} here ({per_step * 1e3:.0f} ms per step; "
+            say(f"{run['model']}: {steps:,} steps planned to fit {format_seconds(budget)} here ({per_step * 1e3:.0f} ms per step; "
                   f"the profile's full run is {default_steps:,})")  # fmt: skip
     else:
         steps = default_steps
     info = {**run, "train_config": {**run["train_config"], "steps": steps}}
     if previous is not None:
-        print(f"{run['model']}: resuming {folder} at step {previous['step']:,} of {steps:,}")
+        say(f"{run['model']}: resuming {folder} at step {previous['step']:,} of {steps:,}")
     began = time.perf_counter()
-    _, history = trainer(steps, checkpoint=checkpoint, run=info, time_budget=budget)
+    options = {"distributed": distributed} if distributed is not None else {}
+    _, history = trainer(steps, checkpoint=checkpoint, run=info, time_budget=budget, **options)
+    if not main:
+        return folder
     write_history(folder, history)
     done = history.steps[-1] if history.steps else 0
     stops = history.events.get("stop", [])
@@ -126,4 +138,4 @@ def write_history(run: Path, history: History) -> Path:
     return path
 
 
-__all__ = ["MODELS", "UsageError", "default_budget", "plan_steps", "previous_run", "recipe", "run_training", "write_history"]
+__all__ = ["DISTRIBUTED", "MODELS", "UsageError", "default_budget", "plan_steps", "previous_run", "recipe", "run_training", "write_history"]

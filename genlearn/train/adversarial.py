@@ -30,6 +30,7 @@ from torch import nn
 
 from genlearn.runtime import grad_scaler, to_channels_last
 from genlearn.train.augment import diff_augment, parse_policy
+from genlearn.train.distributed import Distributed, unwrap_ddp, wrap
 from genlearn.train.ema import EMA
 from genlearn.train.loop import Every, History, InfiniteBatches, Trained, fit
 from genlearn.train.schedules import linear_decay
@@ -141,6 +142,9 @@ class Adversarial:
         latent_generator: draw latents from this ``torch.Generator`` instead of the global RNG.
         batches: a ready batch stream (anything with ``__next__``, ``state_dict`` and
             ``load_state_dict``, e.g. two unpaired domains) instead of one built from ``data``.
+        distributed: several processes (:mod:`genlearn.train.distributed`): ``G`` and ``D`` are the DDP
+            wrappers (``G_core`` and ``D_core`` the models), each process takes its share of every global batch
+            and of its latents, drawn from one generator seeded alike on every rank.
 
     Chapter 2.
     """
@@ -158,24 +162,31 @@ class Adversarial:
         d_name: str = "D",
         latent_generator: torch.Generator | None = None,
         batches: Any = None,
+        distributed: Distributed | None = None,
     ):
         self.config, self.device, self.d_name = config, torch.device(device), d_name
-        self.G = to_channels_last(G.to(self.device), self.device)
-        self.D = to_channels_last(D.to(self.device), self.device)
+        self.distributed = distributed if distributed is not None and distributed.active else None
+        self.G_core = to_channels_last(G.to(self.device), self.device)  # the models; G and D may be their DDP wrappers
+        self.D_core = to_channels_last(D.to(self.device), self.device)
+        self.G, self.D = wrap(self.G_core, self.distributed), wrap(self.D_core, self.distributed)
         self.opt_g = config.make_optimizer(self.G.parameters(), config.lr_g)
         self.opt_d = config.make_optimizer(self.D.parameters(), config.lr_d)
         self.schedules = {name: linear_decay(opt, steps, config.lr_decay) for name, opt in (("G_lr", self.opt_g), (f"{d_name}_lr", self.opt_d))}
         if ema is None and config.ema_decay > 0:
-            ema = EMA(self.G, config.ema_decay)
+            ema = EMA(self.G_core, config.ema_decay)
         self.ema = ema.to(self.device) if ema is not None else None
         self.scaler = grad_scaler(self.device)
         self.augment = partial(diff_augment, policy=config.diffaugment) if config.diffaugment else None
+        shard = (distributed.rank, distributed.world_size) if self.distributed else None
         if batches is None:
-            batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device)
+            batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device, shard=shard)
+        if distributed is not None and latent_generator is None:  # the same global latents on every rank
+            latent_generator = torch.Generator().manual_seed(seed)
         self.batches = batches
         self.counter = StepCounter()
         self.latent_generator = latent_generator
         self.latent_dim = getattr(getattr(G, "config", None), "latent_dim", None)  # None: G takes images (translation)
+        self.shard = shard or (0, 1)
 
     @property
     def done(self) -> int:
@@ -187,7 +198,8 @@ class Adversarial:
         if self.latent_dim is None:
             raise ValueError("this generator has no latent_dim (it translates images); its step takes real images instead")
         if self.latent_generator is not None:
-            return torch.randn(n, self.latent_dim, generator=self.latent_generator).to(self.device)
+            rank, world = self.shard  # this process's rows of the global batch's latents
+            return torch.randn(n * world, self.latent_dim, generator=self.latent_generator)[rank::world].to(self.device)
         return torch.randn(n, self.latent_dim, device=self.device)
 
     def real(self, batch: torch.Tensor) -> torch.Tensor:
@@ -199,7 +211,7 @@ class Adversarial:
     def end_step(self) -> None:
         """After both players' updates: move the EMA, step the schedules, count the iteration."""
         if self.ema is not None:
-            self.ema.update(self.G)
+            self.ema.update(self.G_core)
         for schedule in self.schedules.values():
             schedule.step()
         self.counter.increment()
@@ -220,16 +232,16 @@ class Adversarial:
     ) -> History:
         """:func:`genlearn.train.fit` with this set-up's modules, optimizers and schedules checkpointed
         (``state``: more objects with ``state_dict``/``load_state_dict`` to save, e.g. image pools)."""
-        modules = {"G": self.G, self.d_name: self.D, "steps": self.counter} | ({"G_ema": self.ema} if self.ema is not None else {})
+        modules = {"G": self.G_core, self.d_name: self.D_core, "steps": self.counter} | ({"G_ema": self.ema} if self.ema is not None else {})
         optimizers = {"G": self.opt_g, self.d_name: self.opt_d} | self.schedules | dict(state or {})
         return fit(step, self.batches, steps=steps, modules=modules, optimizers=optimizers, callbacks=callbacks,
                    checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run, time_budget=time_budget,
-                   desc=desc, progress=progress)  # fmt: skip
+                   desc=desc, progress=progress, distributed=self.distributed)  # fmt: skip
 
     def trained(self, history: History) -> Trained:
         """Both players in eval mode; the network to sample from (the EMA copy where kept) and the history."""
         self.G.eval(), self.D.eval()
-        return Trained(self.ema.model if self.ema is not None else self.G, history)
+        return Trained(self.ema.model if self.ema is not None else self.G_core, history)
 
 
 __all__ = ["OPTIMIZERS", "Adversarial", "AdversarialConfig", "StepCounter", "frozen"]

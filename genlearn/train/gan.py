@@ -22,6 +22,7 @@ from torch import nn
 from genlearn.losses import D_LOSSES, G_LOSSES, r1_penalty
 from genlearn.runtime import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.distributed import Distributed
 from genlearn.train.ema import EMA
 from genlearn.train.loop import Every, Trained
 
@@ -193,13 +194,15 @@ def train_gan(
     time_budget: float | None = None,
     desc: str = "GAN",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Alternate :func:`d_step` and :func:`g_step` for ``steps`` iterations on data ``x`` (and labels ``y``).
 
     ``z`` is drawn afresh for every iteration; in the conditional case the fakes use the batch's
     labels, so G is asked for classes in the data's proportions. Models are moved to ``device``
     (channels-last and mixed precision on CUDA). Pass your own ``ema = EMA(G, decay)`` to read the
-    average in callbacks during training; ``run`` describes the run in its checkpoint.
+    average in callbacks during training; ``run`` describes the run in its checkpoint. ``distributed``: train
+    with DDP on several processes, ``config.batch_size`` being the global batch (:mod:`genlearn.train.distributed`).
 
     Returns:
         :class:`~genlearn.train.Trained`: the network to sample from (the EMA copy when
@@ -208,16 +211,17 @@ def train_gan(
     Chapters 1, 2 and 3.
     """
     data = (x,) if y is None else (x, y)
-    setup = Adversarial(G, D, *data, config=config, steps=steps, seed=seed, device=device, ema=ema)
+    setup = Adversarial(G, D, *data, config=config, steps=steps, seed=seed, device=device, ema=ema, distributed=distributed)
 
     def step(batch) -> dict[str, float]:
         x_real, y_real = (batch, None) if y is None else batch
         x_real = setup.real(x_real)  # (N, C, H, W)
         z = setup.latents(x_real.shape[0])  # (N, latent_dim)
         lazy = setup.done % config.r1_every == 0  # lazy R1: every r1_every-th step, r1_every times heavier
-        logs = d_step(setup.G, setup.D, setup.opt_d, x_real, z, y=y_real, loss=config.d_loss, real_label=config.real_label,
+        # each player's DDP wrapper only where its own update runs backward through it
+        logs = d_step(setup.G_core, setup.D, setup.opt_d, x_real, z, y=y_real, loss=config.d_loss, real_label=config.real_label,
                       augment=setup.augment, r1_gamma=config.r1_gamma * config.r1_every if lazy else 0.0, scaler=setup.scaler)  # fmt: skip
-        logs |= g_step(setup.G, setup.D, setup.opt_g, z, y=y_real, loss=config.g_loss, augment=setup.augment, scaler=setup.scaler)
+        logs |= g_step(setup.G, setup.D_core, setup.opt_g, z, y=y_real, loss=config.g_loss, augment=setup.augment, scaler=setup.scaler)
         setup.end_step()
         return logs
 

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint
+from genlearn.train.distributed import Distributed, agree
 from genlearn.train.schedules import linear_decay  # noqa: F401  (its old home)
 
 StepFn = Callable[[Any], Mapping[str, float]]
@@ -96,11 +97,14 @@ class InfiniteBatches:
         batch_size: rows per batch; the last incomplete batch of an epoch is dropped.
         seed: seed of the shuffling.
         device: where to put the batches.
+        shard: ``(rank, world_size)`` for distributed training: every process draws the same global batch
+            of ``batch_size`` rows and keeps rows ``rank, rank + world_size, ...`` of it (None: all of it).
 
     Chapters 0 and 1.
     """
 
-    def __init__(self, *tensors: torch.Tensor, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, seed: int = 0, device: torch.device | str = "cpu",
+                 shard: tuple[int, int] | None = None):  # fmt: skip
         if not tensors:
             raise ValueError("InfiniteBatches needs at least one tensor")
         n = tensors[0].shape[0]
@@ -108,7 +112,11 @@ class InfiniteBatches:
             raise ValueError(f"all tensors need the same first dimension, got {[tuple(t.shape) for t in tensors]}")
         if not 1 <= batch_size <= n:
             raise ValueError(f"batch_size must be between 1 and the dataset size {n}, got {batch_size}")
+        rank, world = shard or (0, 1)
+        if not (0 <= rank < world and batch_size % world == 0):
+            raise ValueError(f"a batch of {batch_size} cannot be split evenly over {world} processes (rank {rank}); use a multiple of {world}")
         self.tensors, self.batch_size, self.seed, self.device = tensors, batch_size, seed, torch.device(device)
+        self.rank, self.world = rank, world
         self.epoch, self.position = 0, 0
         self._perm = self._permutation()
 
@@ -123,7 +131,7 @@ class InfiniteBatches:
         if self.position + self.batch_size > len(self._perm):
             self.epoch, self.position = self.epoch + 1, 0
             self._perm = self._permutation()
-        idx = self._perm[self.position : self.position + self.batch_size]
+        idx = self._perm[self.position : self.position + self.batch_size][self.rank :: self.world]  # this process's share
         self.position += self.batch_size
         batch = tuple(t[idx].to(self.device, non_blocking=True) for t in self.tensors)
         return batch[0] if len(batch) == 1 else batch
@@ -211,6 +219,7 @@ def fit(
     desc: str = "train",
     progress: bool = True,
     postfix_every: int = 10,
+    distributed: Distributed | None = None,
 ) -> History:
     """Run ``step_fn(next(batches))`` until ``steps`` steps are done (or ``time_budget`` seconds pass).
 
@@ -232,6 +241,9 @@ def fit(
         desc: progress-bar label.
         progress: show a tqdm bar (notebook-aware).
         postfix_every: refresh the bar's loss read-out every this many steps.
+        distributed: with several processes (:mod:`genlearn.train.distributed`), only rank 0 saves the
+            checkpoint and shows progress (every rank resumes from it), and a stop (budget, signal) that any
+            rank sees is taken by all of them after the same step.
 
     Returns:
         The :class:`History` of the whole run (resumed runs include the earlier steps).
@@ -253,8 +265,10 @@ def fit(
         if resumable and "batches" in payload["extra"]:
             batches.load_state_dict(payload["extra"]["batches"])
 
+    main = distributed is None or distributed.is_main
+
     def save(step: int) -> None:
-        if checkpoint is None:
+        if checkpoint is None or not main:
             return
         extra = {"history": history.state_dict()}
         if resumable:
@@ -263,7 +277,7 @@ def fit(
 
     for m in modules.values():
         m.train()
-    bar = _progress(steps, start, desc, progress)
+    bar = _progress(steps, start, desc, progress and main)
     began, step, mid_step = time.perf_counter(), start, False
     try:
         with deferred_signals() as signals:
@@ -286,12 +300,18 @@ def fit(
                 for cb in callbacks:
                     if step % cb.n == 0 or step == steps:
                         cb.fn(step, history)
+                over_budget = time_budget is not None and time.perf_counter() - began > time_budget and step < steps
+                if distributed is not None and distributed.active:  # every rank stops after the same step
+                    code = agree(bool(signals), distributed), agree(over_budget, distributed)
+                    signals[:] = signals or ([signal.SIGTERM] if code[0] else [])
+                    over_budget = code[1]
                 if signals:
                     raise Interrupted(signals[0], step, Path(checkpoint) if checkpoint is not None else None)
                 if checkpoint is not None and step % checkpoint_every == 0:
                     save(step)
-                if time_budget is not None and time.perf_counter() - began > time_budget and step < steps:
-                    bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{steps}")
+                if over_budget:
+                    if main:
+                        bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{steps}")
                     history.record("stop", step, "budget")
                     break
     except KeyboardInterrupt as e:
@@ -302,7 +322,8 @@ def fit(
         save(step)
         where = f"saved {checkpoint}; run again to resume" if checkpoint is not None else "nothing saved (no checkpoint)"
         name = signal.Signals(e.signum).name if isinstance(e, Interrupted) else "interrupted"
-        print(f"{name}: stopped after step {step}; {where}")
+        if main:
+            print(f"{name}: stopped after step {step}; {where}")
         raise
     bar.close()
     if step >= steps and step > start:

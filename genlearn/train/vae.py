@@ -16,6 +16,7 @@ from genlearn.checks import from_unit, to_unit
 from genlearn.losses.elbo import binarize, kl_divergence
 from genlearn.models.vae import VAE, VAEConfig
 from genlearn.runtime import get_device
+from genlearn.train.distributed import Distributed, unwrap_ddp, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 
@@ -28,10 +29,12 @@ def vae_step(model: VAE, opt: torch.optim.Optimizer, beta: float = 1.0):
     Chapter 6.
     """
 
+    core = unwrap_ddp(model)  # the VAE inside a DDP wrapper (its forward is the wrapper's, to average gradients)
+
     def step(batch) -> dict[str, float]:
         x, y = batch if isinstance(batch, (tuple, list)) else (batch, None)
         out = model(x, y)  # VAEOutput: logits (N, C, H, W), mu, logvar, z (N, L)
-        recon = -model.log_likelihood(out.logits, to_unit(x)).mean()
+        recon = -core.log_likelihood(out.logits, to_unit(x)).mean()
         kl = kl_divergence(out.mu, out.logvar)
         loss = recon + beta * kl
         opt.zero_grad(set_to_none=True)
@@ -68,6 +71,7 @@ def train_vae(
     time_budget: float | None = None,
     desc: str = "vae",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train a :class:`VAE` (a CVAE when ``config.num_classes > 0``, which needs ``y``) with Adam.
 
@@ -82,6 +86,8 @@ def train_vae(
         run: the run's description in the checkpoint; by default the model config and the
             optimization settings (what :func:`genlearn.load` needs for ``model="vae"``).
         time_budget: stop after this many seconds (checkpointed; see :func:`genlearn.train.fit`).
+        distributed: train with DDP on several processes, ``batch_size`` being the global batch; each process
+            draws its own reparameterization noise (:mod:`genlearn.train.distributed`).
 
     Returns:
         :class:`~genlearn.train.Trained` ``(model, history)``; the model is in eval mode.
@@ -92,14 +98,18 @@ def train_vae(
         raise ValueError("a conditional VAE (num_classes > 0) needs labels y")
     device = get_device(str(device) if device is not None else None)
     torch.manual_seed(seed)
+    active = distributed if distributed is not None and distributed.active else None
+    if active:
+        torch.manual_seed(seed + 1000 * active.rank)  # one initialization (DDP copies rank 0's), noise of its own per rank
     model = VAE(config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     data = (prepare(x, binarized),) + ((y,) if config.num_classes else ())
-    batches = InfiniteBatches(*data, batch_size=min(batch_size, x.shape[0]), seed=seed, device=device)
+    shard = (active.rank, active.world_size) if active else None
+    batches = InfiniteBatches(*data, batch_size=min(batch_size, x.shape[0]), seed=seed, device=device, shard=shard)
     train_config = {"beta": beta, "binarized": binarized, "lr": lr, "batch_size": batch_size}
     run = {"model_config": config.to_dict(), "train_config": train_config, "seed": seed, **(run or {})}
     history = fit(
-        vae_step(model, opt, beta),
+        vae_step(wrap(model, active), opt, beta),
         batches,
         steps=steps,
         modules={"vae": model},
@@ -110,6 +120,7 @@ def train_vae(
         time_budget=time_budget,
         desc=desc,
         progress=progress,
+        distributed=active,
     )
     return Trained(model.eval(), history)
 

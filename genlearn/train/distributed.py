@@ -1,0 +1,133 @@
+"""Training on several processes with PyTorch's own DistributedDataParallel (DDP): one process per GPU (or per CPU
+worker with the gloo backend), each holding a replica; gradients are averaged across them in every backward.
+
+The code path is the single-process one. A :class:`Distributed` says which process this is; trainers take it as an
+argument (library code never reads the environment), and the command line builds it from what ``torchrun`` sets::
+
+    torchrun --standalone --nproc_per_node 2 -m genlearn train gan --steps 2000 --out runs/gan-ddp
+
+What changes with ``world_size`` > 1:
+
+* the batch size stays the **global** batch: each process takes every ``world_size``-th image of each batch
+  (:class:`genlearn.train.loop.InfiniteBatches` with ``shard=``), and the latents are drawn the same way, so k steps
+  on N processes equal k steps of one process with the same global batch, up to floating-point order;
+* the models are wrapped in ``DistributedDataParallel``; checkpoints hold the unwrapped weights;
+* rank 0 alone writes checkpoints, logs and the progress bar; every rank reads the checkpoint to resume;
+* stopping (a time budget, Ctrl-C, SIGTERM) is agreed on by all ranks after each step, so none waits forever.
+
+Batch norm normalizes over each process's part of the batch, so models with batch norm (the DCGAN) differ a little
+from one process; ``torch.nn.SyncBatchNorm`` would fix that on CUDA.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """Which of ``world_size`` processes this is (``rank``), and its GPU index on this node (``local_rank``).
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.world_size >= 1 and 0 <= self.rank < self.world_size):
+            raise ValueError(f"rank must be in [0, world_size), got rank {self.rank} of {self.world_size}")
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the one process that writes files and shows progress."""
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        """More than one process: DDP, sharded batches and collective stops are on."""
+        return self.world_size > 1
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> Distributed:
+    """The process's place as ``torchrun`` describes it (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``); one process without them.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    env = os.environ if environ is None else environ
+    return Distributed(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
+
+
+def init_process_group(info: Distributed, device: torch.device) -> None:
+    """Join the process group (NCCL on CUDA, gloo otherwise) once; a no-op for one process.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    if info.active and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=info.rank, world_size=info.world_size)
+
+
+def device_for(info: Distributed, device: torch.device) -> torch.device:
+    """On CUDA each process takes its own GPU, ``cuda:LOCAL_RANK``; other devices are shared.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    return torch.device("cuda", info.local_rank) if info.active and device.type == "cuda" else device
+
+
+def wrap(module: nn.Module, info: Distributed | None) -> nn.Module:
+    """``module`` in ``DistributedDataParallel`` when several processes train, else itself.
+
+    A GAN's trainer calls each player's wrapper only in the update that runs backward through it (D's update for
+    D, G's for G) and the bare model elsewhere, so every wrapped forward is followed by its backward.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    if info is None or not info.active:
+        return module
+    device = next(module.parameters()).device
+    return nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def unwrap_ddp(module: nn.Module) -> nn.Module:
+    """The model inside a ``DistributedDataParallel`` wrapper (the module itself otherwise).
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+
+
+def agree(flag: bool, info: Distributed | None) -> bool:
+    """True on every rank if ``flag`` is true on any (a stop that all processes take at the same step).
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    if info is None or not info.active:
+        return flag
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def broadcast_int(value: int, info: Distributed | None) -> int:
+    """Rank 0's ``value`` on every rank (e.g. the number of steps planned from its timing).
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    if info is None or not info.active:
+        return value
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    t = torch.tensor([value], dtype=torch.long, device=device)
+    dist.broadcast(t, src=0)
+    return int(t.item())
+
+
+__all__ = ["Distributed", "agree", "broadcast_int", "device_for", "from_environment", "init_process_group", "unwrap_ddp", "wrap"]
