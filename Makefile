@@ -1,15 +1,16 @@
 # The two commands of the README:
 #   make book   -- install what is missing into .venv, render the book into _build/html
 #   make test   -- install what is missing, run pytest, nbval over every notebook (smoke profile),
-#                  build the book with warnings as errors, and open every page of it in headless
-#                  Chromium (skipped, with one line saying how to install it, where Chromium is absent)
+#                  build the book with warnings as errors, open every page of it in headless
+#                  Chromium (skipped, with one line saying how to install it, where Chromium is absent),
+#                  and run every notebook in the gpu profile with steps and data capped at 2 (gpu-dry-run)
 # Also: make notebooks (re-execute every notebook in the cpu profile and save its outputs).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-genlearn
 
-.PHONY: book test pytest nbval book-strict browser notebooks clean
+.PHONY: book test pytest nbval gpu-dry-run book-strict browser notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "genlearn needs Python >= 3.10, found " + sys.version.split()[0]'
@@ -26,13 +27,19 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open _build/html/index.html in a browser."
 
 test: $(STAMP)
-	$(MAKE) pytest book-strict browser nbval
+	$(MAKE) pytest book-strict browser nbval gpu-dry-run
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/browser
 
 nbval: $(STAMP)
 	GENLEARN_PROFILE=smoke $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
+
+# the gpu profile's code path (paper-scale models, the online datasets or their offline fallbacks) with every step
+# count and data size capped at 2: what Colab readers run, executed on a CPU on every change
+gpu-dry-run: $(STAMP)
+	GENLEARN_PROFILE=gpu GENLEARN_MAX_STEPS=2 $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
 
 book-strict: $(STAMP)

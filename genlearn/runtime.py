@@ -37,6 +37,32 @@ def get_profile() -> str:
     return name
 
 
+def max_steps() -> int | None:
+    """``$GENLEARN_MAX_STEPS``: the dry-run cap on step counts and data sizes (None when unset).
+
+    CI runs every chapter in the gpu profile with ``GENLEARN_MAX_STEPS=2``: the code path Colab readers take, with
+    paper-scale models, but two steps and a few images each, on a CPU.
+
+    Chapter 0.
+    """
+    value = os.environ.get("GENLEARN_MAX_STEPS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"GENLEARN_MAX_STEPS must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def cap(n: int, at_least: int = 1) -> int:
+    """``n``, or the dry run's :func:`max_steps` where that is smaller (but not below ``at_least``, e.g. a batch's
+    worth of images): ``steps = cap(pick(smoke=20, cpu=3000, gpu=20000))``.
+
+    Chapters 0-12.
+    """
+    limit = max_steps()
+    return n if limit is None else min(n, max(limit, at_least))
+
+
 def pick(*, smoke: T, cpu: T, gpu: T, profile: str | None = None) -> T:
     """Choose a value by profile, e.g. ``steps = pick(smoke=20, cpu=3000, gpu=20000)``.
 

@@ -70,3 +70,13 @@ def test_colour_distance_of_a_shift_is_its_squared_length():
     p = x.reshape(3, -1).double()
     scaled = 0.25 * (p.mean(1).square().sum() + p.var(1, unbiased=False).sum())  # |mu / 2|^2 + tr(C / 4 + C - 2 C / 2)
     assert colour_distance(x * 0.5, x).item() == pytest.approx(scaled.item(), rel=1e-5)
+
+
+def test_a_non_contiguous_photo_is_fine(images):
+    """A photo read as (H, W, C) and permuted has strides L-BFGS's flat gradient view cannot take (found by the gpu
+    profile's dry run of chapter 10, where the 512-pixel photos are used as read)."""
+    content, style, net = images
+    permuted = content[0].permute(1, 2, 0).contiguous().permute(2, 0, 1)[None]  # same values, channels last in memory
+    assert not permuted.is_contiguous()
+    out, history = stylize_gatys(permuted, style, net, steps=2, progress=False)
+    assert out.shape == content.shape and len(history.steps) == 2

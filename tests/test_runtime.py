@@ -65,3 +65,26 @@ def test_format_seconds():
     assert format_seconds(5) == "5 s"
     assert format_seconds(192) == "3 min 12 s"
     assert format_seconds(3720) == "1 h 2 min"
+
+
+def test_the_dry_run_cap_limits_steps_and_data(monkeypatch):
+    from genlearn.runtime import cap, max_steps
+
+    monkeypatch.delenv("GENLEARN_MAX_STEPS", raising=False)
+    assert max_steps() is None and cap(20_000) == 20_000  # unset: every chapter runs as committed
+    monkeypatch.setenv("GENLEARN_MAX_STEPS", "2")
+    assert max_steps() == 2 and cap(20_000) == 2 and cap(1) == 1
+    assert cap(2000, at_least=64) == 64 and cap(16, at_least=64) == 16  # data: a batch's worth, never more than asked
+    monkeypatch.setenv("GENLEARN_MAX_STEPS", "two")
+    with pytest.raises(ValueError, match="GENLEARN_MAX_STEPS must be a whole number >= 1, got 'two'"):
+        cap(10)
+
+
+def test_the_command_line_caps_its_recipes_steps(tmp_path, monkeypatch, capsys):
+    from genlearn.cli import main
+    from genlearn.train.checkpoint import load_checkpoint
+
+    monkeypatch.setenv("GENLEARN_MAX_STEPS", "3")
+    monkeypatch.setenv("GENLEARN_PROFILE", "gpu")  # restored after the test (--profile sets it for the process)
+    assert main(["train", "gan", "--profile", "gpu", "--out", str(tmp_path / "run")]) == 0  # the gpu profile's 20,000 steps
+    assert load_checkpoint(tmp_path / "run")["step"] == 3

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
-from genlearn.runtime import format_seconds, pick
+from genlearn.runtime import cap, format_seconds, pick
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint
 from genlearn.train.distributed import broadcast_int
 from genlearn.train.loop import History, plan_steps  # noqa: F401  (plan_steps: its old home)
@@ -92,6 +92,7 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     profile unless ``--steps`` was given. The run stops at its steps or its budget, whichever comes
     first, says which, and is checkpointed either way: the same command resumes it.
     """
+    default_steps = cap(default_steps)  # GENLEARN_MAX_STEPS: the dry run's cap
     folder = Path(args.out)
     checkpoint = folder / "checkpoint.pt"
     previous = previous_run(checkpoint, run)

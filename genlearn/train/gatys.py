@@ -82,7 +82,8 @@ def stylize_gatys(
     with torch.no_grad():
         target = network.extract(content, [c_layer])[c_layer]  # P: (1, C, H_l, W_l)
         grams = {name: gram_matrix(t(f)) for name, f in network.extract(style, layers).items()}  # A: (1, C_l, C_l)
-    x = _start(content, init, seed).requires_grad_(True)
+    # contiguous: L-BFGS flattens the gradient with .view, which a permuted image (a photo read as H, W, C) would break
+    x = _start(content, init, seed).contiguous().requires_grad_(True)
     opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=50) if optimizer == "lbfgs" else torch.optim.Adam([x], lr=lr)
     history, logs = History(), {}
 
