@@ -56,6 +56,41 @@ def test_two_processes_equal_one_with_the_same_global_batch(tmp_path):
     assert moved > 5e-4 and diff < 1e-5
 
 
+WGAN_GP = textwrap.dedent('''
+    import sys, torch
+    import torch.distributed as dist
+    from genlearn.data import toy_mixture
+    from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
+    from genlearn.train.distributed import from_environment, init_process_group
+    from genlearn.train.wgan import WGANConfig, train_wgan
+
+    info = from_environment()
+    init_process_group(info, torch.device("cpu"))
+    torch.manual_seed(0)
+    x, _ = toy_mixture("ring", 2048, seed=0)  # (2048, 2)
+    cfg = MLPConfig(data_shape=(2,), hidden=32, depth=2, tanh_output=False)
+    critic = MLPDiscriminator(cfg)
+    G, history = train_wgan(MLPGenerator(cfg), critic, x, config=WGANConfig.wgan_gp(batch_size=64), steps=3, seed=0,
+                            progress=False, distributed=info)
+    torch.save({"G": G.state_dict(), "critic": critic.state_dict(), "gp": history["gp"]}, f"{sys.argv[1]}.{info.rank}")
+    if info.active:
+        dist.destroy_process_group()
+''')
+
+
+def test_the_gradient_penalty_runs_through_ddp_and_the_replicas_stay_equal(tmp_path):
+    """WGAN-GP's penalty differentiates the critic twice, through its DDP wrapper. Each rank draws its own
+    interpolation points, so the run is not one process's; but DDP keeps the two replicas identical."""
+    script = tmp_path / "wgan.py"
+    script.write_text(WGAN_GP)
+    result = subprocess.run([*TORCHRUN, str(script), str(tmp_path / "w")], env=ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    r0, r1 = torch.load(tmp_path / "w.0"), torch.load(tmp_path / "w.1")
+    assert min(r0["gp"]) > 0  # the penalty was on at every step
+    for net in ("G", "critic"):
+        assert max((r0[net][k] - r1[net][k]).abs().max().item() for k in r0[net]) < 1e-6, net
+
+
 def MLPGenerator_state() -> dict:
     from genlearn.models.mlp import MLPConfig, MLPGenerator
 
@@ -83,7 +118,7 @@ def test_a_model_that_cannot_be_distributed_says_so(tmp_path):
     result = subprocess.run([sys.executable, "-m", "genlearn", "train", "pix2pix", "--profile", "smoke", "--out", str(tmp_path / "p")],
                             env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "distributed training (torchrun) is implemented for gan, dcgan, cgan, vae, cvae" in result.stderr
+    assert "distributed training (torchrun) is implemented for gan, dcgan, cgan, wgan, wgan-gp, vae, cvae" in result.stderr
 
 
 def test_each_process_takes_its_share_of_every_global_batch():

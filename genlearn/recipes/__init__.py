@@ -40,7 +40,7 @@ MODELS: dict[str, str] = {
 
 
 # the recipes whose trainers take ``distributed=`` (torchrun --nproc_per_node N -m genlearn train MODEL)
-DISTRIBUTED = ("gan", "dcgan", "cgan", "vae", "cvae")
+DISTRIBUTED = ("gan", "dcgan", "cgan", "wgan", "wgan-gp", "vae", "cvae")
 
 
 class UsageError(Exception):

@@ -50,6 +50,7 @@ from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradien
 from genlearn.models.critic import has_batch_norm
 from genlearn.runtime import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.distributed import Distributed
 from genlearn.train.ema import EMA
 from genlearn.train.loop import Every, Trained
 
@@ -211,6 +212,7 @@ def train_wgan(
     time_budget: float | None = None,
     desc: str = "WGAN",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train ``G`` against ``critic`` on data ``x`` for ``steps`` generator updates.
 
@@ -218,6 +220,9 @@ def train_wgan(
     from the same shuffled stream, then one generator update. ``x`` may be images or any
     ``(N, ...)`` data the two networks accept (2-D toy points with the MLP networks). Logs per step:
     ``c_loss``, ``w_estimate`` and ``gp`` (means over the critic updates) and ``g_loss``.
+
+    ``distributed``: train with DDP on several processes, ``config.batch_size`` being the global batch; each process
+    draws its own interpolation points for the penalty (:mod:`genlearn.train.distributed`).
 
     Returns:
         :class:`~genlearn.train.Trained`: the network to sample from (EMA copy or G) and the history.
@@ -232,7 +237,9 @@ def train_wgan(
             "the gradient penalty needs per-sample gradients, but the critic has batch norm, which mixes the samples "
             "of a batch; use CriticConfig(norm='layer') or norm='none' (Gulrajani et al. 2017, Sec. 4)"
         )
-    setup = Adversarial(G, critic, x, config=config, steps=steps, seed=seed, device=device, ema=ema, d_name="critic")
+    setup = Adversarial(G, critic, x, config=config, steps=steps, seed=seed, device=device, ema=ema, d_name="critic",
+                        distributed=distributed)  # fmt: skip
+    world = setup.shard[1]  # processes sharing each global batch (1 without DDP)
 
     def step(x_real: torch.Tensor) -> dict[str, float]:
         logs: dict[str, float] = {"c_loss": 0.0, "w_estimate": 0.0, "gp": 0.0}
@@ -240,12 +247,12 @@ def train_wgan(
         for i in range(config.n_critic):
             lazy = (done + i) % config.gp_every == 0  # lazy penalty: every gp_every-th update, gp_every times heavier
             x_real = setup.real(x_real if i == 0 else next(setup.batches))  # a fresh real batch per critic update
-            out = critic_step(setup.G, setup.D, setup.opt_d, x_real, setup.latents(x_real.shape[0]), constraint=config.constraint,
+            out = critic_step(setup.G_core, setup.D, setup.opt_d, x_real, setup.latents(x_real.shape[0]), constraint=config.constraint,
                               clip=config.clip, gp_lambda=config.gp_lambda * config.gp_every if lazy else 0.0,
                               augment=setup.augment, scaler=setup.scaler)  # fmt: skip
             for k in logs:
                 logs[k] += out[k] / config.n_critic
-        logs |= generator_step(setup.G, setup.D, setup.opt_g, setup.latents(config.batch_size), augment=setup.augment, scaler=setup.scaler)
+        logs |= generator_step(setup.G, setup.D_core, setup.opt_g, setup.latents(config.batch_size // world), augment=setup.augment, scaler=setup.scaler)
         setup.end_step()
         return logs
 
