@@ -153,7 +153,7 @@ def check_writable(folder: Path, what: str) -> None:
     """Create ``folder`` and try a file in it, so a bad --out fails before any training."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".genlearn-write-test"
+        probe = folder / f".genlearn-write-test-{os.getpid()}"  # per process: torchrun's ranks check the same folder
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
