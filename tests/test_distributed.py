@@ -140,3 +140,18 @@ def test_one_process_needs_no_process_group():
     assert from_environment({"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"}) == Distributed(1, 2, 1)
     with pytest.raises(ValueError, match="rank must be in"):
         Distributed(2, 2, 0)
+
+
+def test_checkpoints_hold_the_model_inside_the_ddp_wrapper(tmp_path):
+    import torch.distributed as dist
+
+    from genlearn.train.checkpoint import unwrap
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        model = torch.nn.Linear(3, 2)
+        wrapped = torch.nn.parallel.DistributedDataParallel(model)
+        assert unwrap(wrapped) is model and unwrap(model) is model
+        assert list(unwrap(wrapped).state_dict()) == ["weight", "bias"]  # no "module." prefix in a checkpoint
+    finally:
+        dist.destroy_process_group()

@@ -30,7 +30,7 @@ from torch import nn
 
 from genlearn.runtime import grad_scaler, to_channels_last
 from genlearn.train.augment import diff_augment, parse_policy
-from genlearn.train.distributed import Distributed, unwrap_ddp, wrap
+from genlearn.train.distributed import Distributed, wrap
 from genlearn.train.ema import EMA
 from genlearn.train.loop import Every, History, InfiniteBatches, Trained, fit
 from genlearn.train.schedules import linear_decay

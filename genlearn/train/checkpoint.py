@@ -42,10 +42,13 @@ class CheckpointError(ValueError):
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a ``torch.compile`` wrapper (whose state_dict keys gain ``_orig_mod.``).
+    """The module inside a ``torch.compile`` wrapper (whose state_dict keys gain ``_orig_mod.``) or a
+    ``DistributedDataParallel`` wrapper (``module.``), or both; the module itself otherwise.
 
     Chapter 0.
     """
+    if isinstance(module, nn.parallel.DistributedDataParallel):
+        module = module.module
     return getattr(module, "_orig_mod", module)
 
 

@@ -11,7 +11,8 @@ What changes with ``world_size`` > 1:
 * the batch size stays the **global** batch: each process takes every ``world_size``-th image of each batch
   (:class:`genlearn.train.loop.InfiniteBatches` with ``shard=``), and the latents are drawn the same way, so k steps
   on N processes equal k steps of one process with the same global batch, up to floating-point order;
-* the models are wrapped in ``DistributedDataParallel``; checkpoints hold the unwrapped weights;
+* the models are wrapped in ``DistributedDataParallel``; checkpoints hold the unwrapped weights
+  (:func:`genlearn.train.checkpoint.unwrap`);
 * rank 0 alone writes checkpoints, logs and the progress bar; every rank reads the checkpoint to resume;
 * stopping (a time budget, Ctrl-C, SIGTERM) is agreed on by all ranks after each step, so none waits forever.
 
@@ -74,14 +75,6 @@ def init_process_group(info: Distributed, device: torch.device) -> None:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=info.rank, world_size=info.world_size)
 
 
-def device_for(info: Distributed, device: torch.device) -> torch.device:
-    """On CUDA each process takes its own GPU, ``cuda:LOCAL_RANK``; other devices are shared.
-
-    Chapter 0 (the page "Beyond one GPU").
-    """
-    return torch.device("cuda", info.local_rank) if info.active and device.type == "cuda" else device
-
-
 def wrap(module: nn.Module, info: Distributed | None) -> nn.Module:
     """``module`` in ``DistributedDataParallel`` when several processes train, else itself.
 
@@ -96,12 +89,9 @@ def wrap(module: nn.Module, info: Distributed | None) -> nn.Module:
     return nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
 
-def unwrap_ddp(module: nn.Module) -> nn.Module:
-    """The model inside a ``DistributedDataParallel`` wrapper (the module itself otherwise).
-
-    Chapter 0 (the page "Beyond one GPU").
-    """
-    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+def _collective_device() -> torch.device:
+    """Where a collective's tensors live: this process's GPU for NCCL, the CPU for gloo."""
+    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
 def agree(flag: bool, info: Distributed | None) -> bool:
@@ -111,8 +101,7 @@ def agree(flag: bool, info: Distributed | None) -> bool:
     """
     if info is None or not info.active:
         return flag
-    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    t = torch.tensor([1.0 if flag else 0.0], device=_collective_device())
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
 
@@ -124,10 +113,9 @@ def broadcast_int(value: int, info: Distributed | None) -> int:
     """
     if info is None or not info.active:
         return value
-    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
-    t = torch.tensor([value], dtype=torch.long, device=device)
+    t = torch.tensor([value], dtype=torch.long, device=_collective_device())
     dist.broadcast(t, src=0)
     return int(t.item())
 
 
-__all__ = ["Distributed", "agree", "broadcast_int", "device_for", "from_environment", "init_process_group", "unwrap_ddp", "wrap"]
+__all__ = ["Distributed", "agree", "broadcast_int", "from_environment", "init_process_group", "wrap"]

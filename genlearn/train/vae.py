@@ -16,7 +16,8 @@ from genlearn.checks import from_unit, to_unit
 from genlearn.losses.elbo import binarize, kl_divergence
 from genlearn.models.vae import VAE, VAEConfig
 from genlearn.runtime import get_device
-from genlearn.train.distributed import Distributed, unwrap_ddp, wrap
+from genlearn.train.checkpoint import unwrap
+from genlearn.train.distributed import Distributed, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 
@@ -29,7 +30,7 @@ def vae_step(model: VAE, opt: torch.optim.Optimizer, beta: float = 1.0):
     Chapter 6.
     """
 
-    core = unwrap_ddp(model)  # the VAE inside a DDP wrapper (its forward is the wrapper's, to average gradients)
+    core = unwrap(model)  # the VAE inside a DDP wrapper (its forward is the wrapper's, to average gradients)
 
     def step(batch) -> dict[str, float]:
         x, y = batch if isinstance(batch, (tuple, list)) else (batch, None)
