@@ -35,6 +35,7 @@ import torch
 
 from genlearn.recipes import MODELS, UsageError, recipe
 from genlearn.runtime import PROFILES
+from genlearn.train.loop import UnevenBatchError
 
 SAMPLE_CHUNK = 512  # images per forward pass when sampling
 EXIT_USAGE = 2
@@ -190,6 +191,11 @@ def train(args) -> int:
     info = _distributed(args)
     try:
         run = module.train(args)
+    except UnevenBatchError as e:  # every rank meets it; rank 0 says it
+        if not info.is_main:
+            raise SystemExit(2) from None
+        raise UsageError(f"{args.model} trains on batches of {e.batch_size} here, which {e.world_size} processes cannot share evenly; "
+                         f"start torchrun with a --nproc_per_node that divides {e.batch_size}, or train {args.model} in one process") from None  # fmt: skip
     finally:
         if info.active:
             import torch.distributed as dist

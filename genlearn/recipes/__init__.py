@@ -40,7 +40,8 @@ MODELS: dict[str, str] = {
 
 
 # the recipes whose trainers take ``distributed=`` (torchrun --nproc_per_node N -m genlearn train MODEL)
-DISTRIBUTED = ("gan", "dcgan", "cgan", "wgan", "wgan-gp", "vae", "cvae")
+# (all but the Gaussian baseline, a closed-form fit)
+DISTRIBUTED = ("classifier", "gan", "dcgan", "cgan", "wgan", "wgan-gp", "vae", "cvae", "cyclegan", "pix2pix", "fast-style", "adain", "stylegan")
 
 
 class UsageError(Exception):

@@ -42,14 +42,17 @@ def train(args) -> Path:
     steps = args.steps if args.steps is not None else pick(smoke=20, cpu=default, gpu=default)
     config = ClassifierConfig()
     data = digit_domains("train", config.image_size)[:2] if domains else None
+    distributed = getattr(args, "distributed", None)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the result depends on the thread count; the shipped weights used one
     try:
-        model, history = train_digits_classifier(steps, config=config, seed=args.seed, data=data,
+        model, history = train_digits_classifier(steps, config=config, seed=args.seed, data=data, distributed=distributed,
                                                  desc="translation classifier" if domains else "digits classifier")  # fmt: skip
     finally:
         torch.set_num_threads(threads)
     run = Path(args.out)
+    if distributed is not None and not distributed.is_main:  # rank 0 alone writes and reports
+        return run
     save_checkpoint(run / "checkpoint.pt", modules={"classifier": model}, step=steps,
                     run=run_info("classifier", config.to_dict(), {"steps": steps, "batch_size": BATCH_SIZE}, args.data, args.seed))  # fmt: skip
     weights = run / ("translation_classifier.pt" if domains else "digits_classifier.pt")

@@ -18,6 +18,7 @@ import torch
 from genlearn.checks import check_images
 from genlearn.losses.style import adain_content_loss, style_statistics_loss
 from genlearn.models.adain import AdaINStyleTransfer
+from genlearn.train.distributed import Distributed, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 
@@ -84,8 +85,12 @@ def train_adain(
     time_budget: float | None = None,
     desc: str = "AdaIN",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train ``model.decoder`` on content crops (N, 3, S, S) and style crops (M, 3, S, S); returns the model in eval mode.
+
+    ``distributed``: train with DDP on several processes, ``config.batch_size`` being the global batch of pairs
+    (:mod:`genlearn.train.distributed`); only the decoder learns, so only its gradients are averaged.
 
     Chapter 10.
     """
@@ -95,17 +100,21 @@ def train_adain(
     model.decoder.train()
     layers = style_layers_up_to(model)
     opt = torch.optim.Adam(model.decoder.parameters(), lr=config.lr)
-    contents = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device)
-    styles = InfiniteBatches(style, batch_size=min(config.batch_size, len(style)), seed=seed + 1, device=device)
-    pairs = _Pairs(contents, styles, config.batch_size)
+    active = distributed if distributed is not None and distributed.active else None
+    shard = (active.rank, active.world_size) if active else None
+    world = active.world_size if active else 1
+    contents = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device, shard=shard)
+    styles = InfiniteBatches(style, batch_size=min(config.batch_size, len(style) // world * world), seed=seed + 1, device=device, shard=shard)
+    pairs = _Pairs(contents, styles, config.batch_size // world)
+    model_train = wrap(model, active)  # the DDP replica with several processes (the frozen encoder has no gradients to average)
 
     def step(batch) -> dict[str, float]:
         c, s = batch
-        return adain_step(model, opt, c, s, layers, config.style_weight)
+        return adain_step(model_train, opt, c, s, layers, config.style_weight)
 
     history = fit(step, pairs, steps=steps, modules={"decoder": model.decoder}, optimizers={"opt": opt}, callbacks=callbacks,
                   checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run, time_budget=time_budget, desc=desc,
-                  progress=progress)  # fmt: skip
+                  progress=progress, distributed=active)  # fmt: skip
     return Trained(model.eval(), history)
 
 

@@ -125,6 +125,19 @@ def frozen(model: nn.Module) -> Iterator[nn.Module]:
             p.requires_grad_(flag)
 
 
+class _GeneratorState:
+    """A ``torch.Generator`` with the ``state_dict`` interface, so that a checkpoint carries its position."""
+
+    def __init__(self, generator: torch.Generator):
+        self.generator = generator
+
+    def state_dict(self) -> dict:
+        return {"state": self.generator.get_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.generator.set_state(state["state"])
+
+
 class Adversarial:
     """Everything a G-vs-D run needs besides its step functions.
 
@@ -234,13 +247,15 @@ class Adversarial:
         (``state``: more objects with ``state_dict``/``load_state_dict`` to save, e.g. image pools)."""
         modules = {"G": self.G_core, self.d_name: self.D_core, "steps": self.counter} | ({"G_ema": self.ema} if self.ema is not None else {})
         optimizers = {"G": self.opt_g, self.d_name: self.opt_d} | self.schedules | dict(state or {})
+        if self.latent_generator is not None:  # a resumed run draws the latents that come next, not the first ones again
+            optimizers["latent_generator"] = _GeneratorState(self.latent_generator)
         return fit(step, self.batches, steps=steps, modules=modules, optimizers=optimizers, callbacks=callbacks,
                    checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run, time_budget=time_budget,
                    desc=desc, progress=progress, distributed=self.distributed)  # fmt: skip
 
     def trained(self, history: History) -> Trained:
         """Both players in eval mode; the network to sample from (the EMA copy where kept) and the history."""
-        self.G.eval(), self.D.eval()
+        self.G_core.eval(), self.D_core.eval()
         return Trained(self.ema.model if self.ema is not None else self.G_core, history)
 
 

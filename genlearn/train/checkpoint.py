@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from genlearn._version import __version__
+from genlearn.train.distributed import Replica
 
 FORMAT = "genlearn-checkpoint-2"
 RUN_KEYS = ("model", "model_config", "train_config", "data", "seed")
@@ -42,12 +43,13 @@ class CheckpointError(ValueError):
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a ``torch.compile`` wrapper (whose state_dict keys gain ``_orig_mod.``) or a
-    ``DistributedDataParallel`` wrapper (``module.``), or both; the module itself otherwise.
+    """The module inside a ``torch.compile`` wrapper (whose state_dict keys gain ``_orig_mod.``), a
+    ``DistributedDataParallel`` wrapper (``module.``) or a :class:`~genlearn.train.distributed.Replica`, or
+    both; the module itself otherwise.
 
     Chapter 0.
     """
-    if isinstance(module, nn.parallel.DistributedDataParallel):
+    if isinstance(module, (nn.parallel.DistributedDataParallel, Replica)):
         module = module.module
     return getattr(module, "_orig_mod", module)
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from genlearn.models.classifier import ClassifierConfig, DigitsClassifier, random_shift
+from genlearn.train.distributed import Distributed, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 TRAIN_STEPS = 500
@@ -28,13 +29,15 @@ def train_digits_classifier(
     callbacks: Sequence[Every] = (),
     data: tuple[torch.Tensor, torch.Tensor] | None = None,
     desc: str = "digits classifier",
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train :class:`DigitsClassifier` on the digits train split with small random shifts.
 
     Deterministic for a seed and a thread count on CPU (the shipped weights came from one such run).
     ``data=(x, y)`` trains on other labelled digits instead, e.g. every domain of the translation
     chapters (:func:`genlearn.data.digit_domains`). Returns :class:`~genlearn.train.Trained`
-    ``(model, history)``; the model is in eval mode.
+    ``(model, history)``; the model is in eval mode. ``distributed``: train with DDP on several processes, the
+    batch of 64 being the global batch (:mod:`genlearn.train.distributed`); each process draws its own shifts.
 
     Chapter 0.
     """
@@ -45,12 +48,14 @@ def train_digits_classifier(
     model = DigitsClassifier(config)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
-    g = torch.Generator().manual_seed(seed)
+    active = distributed if distributed is not None and distributed.active else None
+    g = torch.Generator().manual_seed(seed + (1000 * active.rank if active else 0))
+    model_train = wrap(model, active)  # the DDP replica with several processes
 
     def step(batch):
         xb, yb = batch
         xb = random_shift(xb, 2, generator=g)
-        logits = model(xb)
+        logits = model_train(xb)
         loss = F.cross_entropy(logits, yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -60,13 +65,14 @@ def train_digits_classifier(
 
     history = fit(
         step,
-        InfiniteBatches(x, y, batch_size=BATCH_SIZE, seed=seed),
+        InfiniteBatches(x, y, batch_size=BATCH_SIZE, seed=seed, shard=(active.rank, active.world_size) if active else None),
         steps=steps,
         modules={"classifier": model},
         optimizers={"opt": opt},
         callbacks=callbacks,
         desc=desc,
         progress=progress,
+        distributed=active,
     )
     return Trained(model.eval(), history)
 

@@ -25,6 +25,7 @@ from genlearn.losses import cycle_consistency_loss, d_loss_lsgan, g_loss_lsgan, 
 from genlearn.models.cyclegan import CycleGAN, CycleGANDiscriminators
 from genlearn.runtime import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.distributed import Distributed
 from genlearn.train.image_pool import ImagePool
 from genlearn.train.loop import Every, InfiniteBatches, Trained
 
@@ -55,14 +56,16 @@ class CycleGANTrainConfig(AdversarialConfig):
 
 
 class UnpairedBatches:
-    """``(a, b)`` batches from two domains of any sizes, each its own resumable shuffled stream.
+    """``(a, b)`` batches from two domains of any sizes, each its own resumable shuffled stream
+    (``shard=(rank, world_size)``: this process's share of each, as in :class:`~genlearn.train.loop.InfiniteBatches`).
 
     Chapter 7.
     """
 
-    def __init__(self, x_a: torch.Tensor, x_b: torch.Tensor, *, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
-        self.a = InfiniteBatches(x_a, batch_size=min(batch_size, len(x_a)), seed=seed, device=device)
-        self.b = InfiniteBatches(x_b, batch_size=min(batch_size, len(x_b)), seed=seed + 1, device=device)
+    def __init__(self, x_a: torch.Tensor, x_b: torch.Tensor, *, batch_size: int, seed: int = 0, device: torch.device | str = "cpu",
+                 shard: tuple[int, int] | None = None):  # fmt: skip
+        self.a = InfiniteBatches(x_a, batch_size=min(batch_size, len(x_a)), seed=seed, device=device, shard=shard)
+        self.b = InfiniteBatches(x_b, batch_size=min(batch_size, len(x_b)), seed=seed + 1, device=device, shard=shard)
 
     def __iter__(self) -> "UnpairedBatches":
         return self
@@ -133,12 +136,16 @@ def train_cyclegan(
     time_budget: float | None = None,
     desc: str = "CycleGAN",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train both mappings on unpaired images ``x_a`` (N_A, C_A, S, S) and ``x_b`` (N_B, C_B, S, S) for ``steps`` iterations.
 
     Returns:
         :class:`~genlearn.train.Trained`: the :class:`~genlearn.models.cyclegan.CycleGAN` (both
         mappings; ``translate(x, "AtoB")``) and the history.
+
+    ``distributed``: train with DDP on several processes, ``config.batch_size`` being the global batch
+    (:mod:`genlearn.train.distributed`); each process keeps its own image pools.
 
     Raises:
         ValueError: the identity loss with domains of different channel counts.
@@ -148,13 +155,16 @@ def train_cyclegan(
     if config.lambda_identity > 0 and x_a.shape[1] != x_b.shape[1]:
         raise ValueError(f"the identity loss feeds each generator images of its target domain, so both domains need the same "
                          f"channels, got {x_a.shape[1]} and {x_b.shape[1]}; set lambda_identity=0")  # fmt: skip
-    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device)
-    setup = Adversarial(G, D, config=config, steps=steps, seed=seed, device=device, batches=batches)
+    active = distributed if distributed is not None and distributed.active else None
+    shard = (active.rank, active.world_size) if active else None
+    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device, shard=shard)
+    setup = Adversarial(G, D, config=config, steps=steps, seed=seed, device=device, batches=batches, distributed=distributed)
     pools = {"pool_A": ImagePool(config.pool_size, seed=seed), "pool_B": ImagePool(config.pool_size, seed=seed + 1)}
 
     def step(batch) -> dict[str, float]:
         a, b = (setup.real(t) for t in batch)  # (N, C_A, S, S), (N, C_B, S, S)
-        logs, fake_a, fake_b = generator_step(setup.G, setup.D, setup.opt_g, a, b, lambda_cycle=config.lambda_cycle,
+        # each player's DDP replica only where its own update runs backward through it
+        logs, fake_a, fake_b = generator_step(setup.G, setup.D_core, setup.opt_g, a, b, lambda_cycle=config.lambda_cycle,
                                               lambda_identity=config.lambda_identity, scaler=setup.scaler)  # fmt: skip
         logs |= discriminator_step(setup.D, setup.opt_d, a, b, pools["pool_A"].query(fake_a), pools["pool_B"].query(fake_b), scaler=setup.scaler)
         setup.end_step()

@@ -11,20 +11,22 @@ What changes with ``world_size`` > 1:
 * the batch size stays the **global** batch: each process takes every ``world_size``-th image of each batch
   (:class:`genlearn.train.loop.InfiniteBatches` with ``shard=``), and the latents are drawn the same way, so k steps
   on N processes equal k steps of one process with the same global batch, up to floating-point order;
-* the models are wrapped in ``DistributedDataParallel``; checkpoints hold the unwrapped weights
+* each model trains as a :class:`Replica`, one ``DistributedDataParallel`` wrapper through which every call of the
+  model or of its parts (``G.G_AB``, ``G.synthesis``) goes; checkpoints hold the unwrapped weights
   (:func:`genlearn.train.checkpoint.unwrap`);
 * rank 0 alone writes checkpoints, logs and the progress bar; every rank reads the checkpoint to resume;
 * stopping (a time budget, Ctrl-C, SIGTERM) is agreed on by all ranks after each step, so none waits forever.
 
-Batch norm normalizes over each process's part of the batch, so models with batch norm (the DCGAN) differ a little
-from one process; ``torch.nn.SyncBatchNorm`` would fix that on CUDA.
+Batch norm normalizes over each process's part of the batch, so models with batch norm (the DCGAN, pix2pix) differ a
+little from one process; ``torch.nn.SyncBatchNorm`` would fix that on CUDA.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 import torch.distributed as dist
@@ -75,18 +77,67 @@ def init_process_group(info: Distributed, device: torch.device) -> None:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=info.rank, world_size=info.world_size)
 
 
-def wrap(module: nn.Module, info: Distributed | None) -> nn.Module:
-    """``module`` in ``DistributedDataParallel`` when several processes train, else itself.
+class _Dispatch(nn.Module):
+    """What DDP wraps: a forward that calls the model, or one of its parts by its dotted name (``"G_AB"``,
+    ``"synthesis"``, ``"encoder.extract"``)."""
 
-    A GAN's trainer calls each player's wrapper only in the update that runs backward through it (D's update for
-    D, G's for G) and the bare model elsewhere, so every wrapped forward is followed by its backward.
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        target: Any = self.model
+        for name in path.split(".") if path else ():
+            target = getattr(target, name)
+        return target(*args, **kwargs)
+
+
+class Replica:
+    """A model inside ``DistributedDataParallel`` that is called like the model itself, parts included.
+
+    DDP averages the gradients of a backward pass only when a call of its own ``forward`` came before it. Some
+    trainers call a model's parts rather than its forward: CycleGAN's ``G.G_AB(a)``, StyleGAN's
+    ``G.synthesis(ws)``, AdaIN's ``model.encoder.extract(y, layers)``. A replica sends each such call through the
+    one DDP wrapper (``ddp("G_AB", a)``), so every update's backward is averaged, and the step functions stay
+    those of one process. Calls of ``nn.Module``'s own methods (``parameters``, ``train``, ``state_dict``,
+    ``requires_grad_``) and other attributes (``config``) reach the model directly.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+
+    def __init__(self, module: nn.Module, ddp: nn.parallel.DistributedDataParallel, path: str = ""):
+        self.module, self.ddp, self.path = module, ddp, path  # module: the model (or the part at ``path``)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.ddp(self.path, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.module, name)
+        path = f"{self.path}.{name}" if self.path else name
+        if isinstance(attr, nn.Module):  # a part: its calls go through the wrapper too
+            return Replica(attr, self.ddp, path)
+        if callable(attr) and not hasattr(nn.Module, name):  # the model's own method (synthesis, extract, ...)
+            return functools.partial(self.ddp, path)
+        return attr
+
+    def __repr__(self) -> str:
+        return f"Replica({self.path or type(self.module).__name__})"
+
+
+def wrap(module: nn.Module, info: Distributed | None) -> nn.Module | Replica:
+    """``module`` as a :class:`Replica` in ``DistributedDataParallel`` when several processes train, else itself.
+
+    A GAN's trainer calls each player's replica only in the update that runs backward through it (D's update for
+    D, G's for G) and the bare model elsewhere, so every call through DDP is followed by its backward, and every
+    parameter that needs a gradient gets one in it.
 
     Chapter 0 (the page "Beyond one GPU").
     """
     if info is None or not info.active:
         return module
     device = next(module.parameters()).device
-    return nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+    ddp = nn.parallel.DistributedDataParallel(_Dispatch(module), device_ids=[device.index] if device.type == "cuda" else None)
+    return Replica(module, ddp)
 
 
 def _collective_device() -> torch.device:
@@ -118,4 +169,4 @@ def broadcast_int(value: int, info: Distributed | None) -> int:
     return int(t.item())
 
 
-__all__ = ["Distributed", "agree", "broadcast_int", "from_environment", "init_process_group", "wrap"]
+__all__ = ["Distributed", "Replica", "agree", "broadcast_int", "from_environment", "init_process_group", "wrap"]

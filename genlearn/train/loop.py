@@ -86,6 +86,17 @@ class NonFiniteLossError(FloatingPointError):
     """
 
 
+class UnevenBatchError(ValueError):
+    """A global batch of ``batch_size`` that ``world_size`` processes cannot share equally.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+
+    def __init__(self, batch_size: int, world_size: int):
+        self.batch_size, self.world_size = batch_size, world_size
+        super().__init__(f"a batch of {batch_size} cannot be split evenly over {world_size} processes; use a multiple of {world_size}")
+
+
 class InfiniteBatches:
     """Endless shuffled mini-batches over in-memory tensors, resumable from a state dict.
 
@@ -113,8 +124,10 @@ class InfiniteBatches:
         if not 1 <= batch_size <= n:
             raise ValueError(f"batch_size must be between 1 and the dataset size {n}, got {batch_size}")
         rank, world = shard or (0, 1)
-        if not (0 <= rank < world and batch_size % world == 0):
-            raise ValueError(f"a batch of {batch_size} cannot be split evenly over {world} processes (rank {rank}); use a multiple of {world}")
+        if not 0 <= rank < world:
+            raise ValueError(f"shard needs 0 <= rank < world_size, got {shard}")
+        if batch_size % world:
+            raise UnevenBatchError(batch_size, world)
         self.tensors, self.batch_size, self.seed, self.device = tensors, batch_size, seed, torch.device(device)
         self.rank, self.world = rank, world
         self.epoch, self.position = 0, 0

@@ -22,6 +22,7 @@ from genlearn.losses import d_loss_patch_bce, g_loss_patch_bce, l1_reconstructio
 from genlearn.models.pix2pix import ConditionalPatchDiscriminator, UnetGenerator
 from genlearn.runtime import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.distributed import Distributed
 from genlearn.train.loop import Every, Trained
 
 
@@ -91,21 +92,24 @@ def train_pix2pix(
     time_budget: float | None = None,
     desc: str = "pix2pix",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train G to map inputs ``x`` (N, C_in, S, S) to their targets ``y`` (N, C_out, S, S) for ``steps`` iterations.
 
     Returns :class:`~genlearn.train.Trained` ``(G, history)``, G in eval mode (dropout off; put the
-    dropout layers back in train mode to sample the noise the paper keeps at test time).
+    dropout layers back in train mode to sample the noise the paper keeps at test time). ``distributed``: train
+    with DDP on several processes, ``config.batch_size`` being the global batch (:mod:`genlearn.train.distributed`).
 
     Chapter 8.
     """
     if x.shape[0] != y.shape[0] or x.shape[-2:] != y.shape[-2:]:
         raise ValueError(f"pix2pix trains on pairs: x and y need the same count and size, got {tuple(x.shape)} and {tuple(y.shape)}")
-    setup = Adversarial(G, D, x, y, config=config, steps=steps, seed=seed, device=device)
+    setup = Adversarial(G, D, x, y, config=config, steps=steps, seed=seed, device=device, distributed=distributed)
 
     def step(batch) -> dict[str, float]:
         xb, yb = (setup.real(t) for t in batch)  # (N, C_in, S, S), (N, C_out, S, S)
-        logs, fake = generator_step(setup.G, setup.D, setup.opt_g, xb, yb, lambda_l1=config.lambda_l1,
+        # each player's DDP replica only where its own update runs backward through it
+        logs, fake = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, lambda_l1=config.lambda_l1,
                                     lambda_gan=config.lambda_gan, scaler=setup.scaler)  # fmt: skip
         if config.lambda_gan > 0:
             logs |= discriminator_step(setup.D, setup.opt_d, xb, yb, fake, scaler=setup.scaler)

@@ -26,6 +26,7 @@ from genlearn.losses import G_LOSSES, path_length_penalty
 from genlearn.models.stylegan import StyleGANGenerator
 from genlearn.runtime import backward_and_step
 from genlearn.train.adversarial import Adversarial, frozen
+from genlearn.train.distributed import Distributed
 from genlearn.train.gan import GANConfig, d_step
 from genlearn.train.loop import Every, Trained
 
@@ -152,26 +153,31 @@ def train_stylegan(
     time_budget: float | None = None,
     desc: str = "StyleGAN2",
     progress: bool = True,
+    distributed: Distributed | None = None,
 ) -> Trained:
     """Train ``G`` and ``D`` on images ``x`` (N, C, S, S) in [-1, 1]; returns the network to sample from and the history.
 
+    ``distributed``: train with DDP on several processes, ``config.batch_size`` being the global batch
+    (:mod:`genlearn.train.distributed`); the crossover layer is drawn alike on every rank.
+
     Chapter 11.
     """
-    setup = Adversarial(G, D, x, config=config, steps=steps, seed=seed, device=device)
+    setup = Adversarial(G, D, x, config=config, steps=steps, seed=seed, device=device, distributed=distributed)
     pl_mean = PathLengthMean().to(setup.device)
-    G = setup.G
+    G, G_train = setup.G_core, setup.G  # G_train: G's DDP replica with several processes, used only in G's own updates
 
     def step(batch: torch.Tensor) -> dict[str, float]:
         x_real = setup.real(batch)
         n = x_real.shape[0]
-        z, z2, cut = setup.latents(n), setup.latents(n), draw_crossover(G, config.mixing_prob)  # global RNG: restored on resume
+        z, z2 = setup.latents(n), setup.latents(n)
+        cut = draw_crossover(G, config.mixing_prob, setup.latent_generator)  # the global RNG (one process) is restored on resume
         lazy_r1 = setup.done % config.r1_every == 0
         logs = d_step(lambda zz: G.synthesis(styles_for(G, zz, z2, cut)), setup.D, setup.opt_d, x_real, z, augment=setup.augment,
                       r1_gamma=config.r1_gamma * config.r1_every if lazy_r1 else 0.0, scaler=setup.scaler)  # fmt: skip
-        logs |= stylegan_g_step(G, setup.D, setup.opt_g, setup.latents(n), z2, cut, augment=setup.augment, scaler=setup.scaler)
+        logs |= stylegan_g_step(G_train, setup.D_core, setup.opt_g, setup.latents(n), z2, cut, augment=setup.augment, scaler=setup.scaler)
         if config.pl_weight > 0 and setup.done % config.pl_every == 0:
             z_pl = setup.latents(max(1, n // config.pl_batch_shrink))
-            logs |= path_length_step(G, setup.opt_g, z_pl, pl_mean, config.pl_weight * config.pl_every, config.pl_decay)
+            logs |= path_length_step(G_train, setup.opt_g, z_pl, pl_mean, config.pl_weight * config.pl_every, config.pl_decay)
         setup.end_step()
         return logs
 
