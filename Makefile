@@ -32,14 +32,22 @@ test: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/browser
 
-nbval: $(STAMP)
-	GENLEARN_PROFILE=smoke $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
+# the notebooks' kernels read IPython's startup files from here: genlearn's own deprecation warnings are errors there
+IPYTHONDIR_NB := $(CURDIR)/_build/ipython
+NB_WARNINGS := $(IPYTHONDIR_NB)/profile_default/startup/00-genlearn-warnings.py
+
+$(NB_WARNINGS): tests/notebook_warnings.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+nbval: $(STAMP) $(NB_WARNINGS)
+	IPYTHONDIR=$(IPYTHONDIR_NB) GENLEARN_PROFILE=smoke $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
 
 # the gpu profile's code path (paper-scale models, the online datasets or their offline fallbacks) with every step
 # count and data size capped at 2: what Colab readers run, executed on a CPU on every change
-gpu-dry-run: $(STAMP)
-	GENLEARN_PROFILE=gpu GENLEARN_MAX_STEPS=2 $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
+gpu-dry-run: $(STAMP) $(NB_WARNINGS)
+	IPYTHONDIR=$(IPYTHONDIR_NB) GENLEARN_PROFILE=gpu GENLEARN_MAX_STEPS=2 $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:randomly notebooks
 
 book-strict: $(STAMP)
