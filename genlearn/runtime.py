@@ -109,8 +109,33 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _switch(name: str) -> bool:
+    value = os.environ.get(name, "").strip()
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{name} must be 1 (on, the default) or 0 (off), got {value!r}")
+    return value != "0"
+
+
+def amp_enabled() -> bool:
+    """``$GENLEARN_AMP``: mixed precision on CUDA, on unless set to 0 (e.g. to compare step times, or to rule it out
+    when a run turns NaN). Read at every step, so one process can time both.
+
+    Chapter 0.
+    """
+    return _switch("GENLEARN_AMP")
+
+
+def channels_last_enabled() -> bool:
+    """``$GENLEARN_CHANNELS_LAST``: channels-last models and batches on CUDA, on unless set to 0.
+
+    Chapter 0.
+    """
+    return _switch("GENLEARN_CHANNELS_LAST")
+
+
 def autocast(device: torch.device | str, enabled: bool | None = None) -> contextlib.AbstractContextManager:
-    """Mixed precision where it pays: bfloat16/float16 autocast on CUDA, a no-op elsewhere.
+    """Mixed precision where it pays: bfloat16/float16 autocast on CUDA, a no-op elsewhere (and where
+    ``$GENLEARN_AMP=0``, :func:`amp_enabled`).
 
     Keep penalties that need second derivatives (the WGAN-GP gradient penalty) outside this
     context, in float32.
@@ -119,7 +144,7 @@ def autocast(device: torch.device | str, enabled: bool | None = None) -> context
     """
     device = torch.device(device)
     if enabled is None:
-        enabled = device.type == "cuda"
+        enabled = device.type == "cuda" and amp_enabled()
     if not enabled or device.type != "cuda":
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -132,7 +157,7 @@ def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
     Chapter 0.
     """
     device = torch.device(device)
-    enabled = device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    enabled = device.type == "cuda" and amp_enabled() and not torch.cuda.is_bf16_supported()
     return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu", enabled=enabled)
 
 
@@ -153,11 +178,12 @@ def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scal
 
 
 def to_channels_last(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
-    """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere.
+    """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere (and where
+    ``$GENLEARN_CHANNELS_LAST=0``, :func:`channels_last_enabled`).
 
     Chapter 0.
     """
-    if torch.device(device).type == "cuda":
+    if torch.device(device).type == "cuda" and channels_last_enabled():
         return module.to(memory_format=torch.channels_last)
     return module
 

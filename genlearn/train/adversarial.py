@@ -28,7 +28,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import torch
 from torch import nn
 
-from genlearn.runtime import grad_scaler, to_channels_last
+from genlearn.runtime import channels_last_enabled, grad_scaler, to_channels_last
 from genlearn.train.augment import diff_augment, parse_policy
 from genlearn.train.distributed import Distributed, wrap
 from genlearn.train.ema import EMA
@@ -217,7 +217,7 @@ class Adversarial:
 
     def real(self, batch: torch.Tensor) -> torch.Tensor:
         """A batch of real images in the players' memory format (channels-last on CUDA)."""
-        if self.device.type == "cuda" and batch.dim() == 4:
+        if self.device.type == "cuda" and batch.dim() == 4 and channels_last_enabled():
             return batch.contiguous(memory_format=torch.channels_last)
         return batch
 

@@ -1,0 +1,256 @@
+"""Step times of two reference architectures on this machine, with CUDA's speed-ups switched on one by one::
+
+    python -m genlearn.bench                         # DCGAN-64 at batch 128 and CycleGAN-256 at batch 1
+    python -m genlearn.bench --seconds 30 --out bench.json
+
+Each case times the library's own training step (both players' updates) on a fixed random batch, in four modes:
+
+* ``fp32``: float32, contiguous (NCHW) tensors, eager (``GENLEARN_AMP=0``, ``GENLEARN_CHANNELS_LAST=0``);
+* ``amp``: mixed precision (bfloat16 where the GPU has it, else float16 with a GradScaler);
+* ``amp+channels-last``: and channels-last models and batches (what every trainer does on CUDA);
+* ``amp+channels-last+compile``: and every network through ``torch.compile``.
+
+A mode is timed for ``--seconds`` after a few warm-up steps (the first of which, with ``compile``, includes
+compiling); the table gives the median step time, steps per second and the ratio to ``fp32`` in the same run. On a
+CPU, AMP and channels-last are off in every mode (genlearn uses them on CUDA only), so only ``compile`` changes
+the code there. The CycleGAN step leaves out the image pool, which copies one image per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import torch
+
+from genlearn.models.cyclegan import CycleGAN, CycleGANConfig, CycleGANDiscriminators
+from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from genlearn.runtime import channels_last_enabled, get_device, grad_scaler, to_channels_last
+from genlearn.train import cyclegan as cyclegan_steps
+from genlearn.train.gan import d_step, g_step
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Which of CUDA's speed-ups a timing uses.
+
+    Chapter 0.
+    """
+
+    amp: bool
+    channels_last: bool
+    compile: bool
+
+
+MODES = {
+    "fp32": Mode(False, False, False),
+    "amp": Mode(True, False, False),
+    "amp+channels-last": Mode(True, True, False),
+    "amp+channels-last+compile": Mode(True, True, True),
+}
+CASES = ("dcgan64", "cyclegan256")
+
+
+@contextlib.contextmanager
+def switched(mode: Mode) -> Iterator[None]:
+    """``$GENLEARN_AMP`` and ``$GENLEARN_CHANNELS_LAST`` set as ``mode`` says inside the block (restored after).
+
+    Chapter 0.
+    """
+    saved = {k: os.environ.get(k) for k in ("GENLEARN_AMP", "GENLEARN_CHANNELS_LAST")}
+    os.environ["GENLEARN_AMP"], os.environ["GENLEARN_CHANNELS_LAST"] = str(int(mode.amp)), str(int(mode.channels_last))
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _batch(shape: tuple[int, ...], device: torch.device, generator: torch.Generator) -> torch.Tensor:
+    x = (torch.rand(shape, generator=generator) * 2 - 1).to(device)  # (N, C, S, S) in [-1, 1]
+    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" and channels_last_enabled() else x
+
+
+def _adam(module: torch.nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.Adam(module.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+
+def _dcgan_step(device: torch.device, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+    """One DCGAN iteration (D's update, then G's) at 64x64, batch 128 (Radford et al. 2016), as a closure.
+
+    Returns the closure and its batch size. ``compile_backend``: compile both networks with it (None: eager).
+
+    Chapter 0.
+    """
+    config, batch = (DCGANConfig(image_size=16, latent_dim=8, g_width=4, d_width=4), 4) if tiny else (DCGANConfig.reference(), 128)
+    G, D = DCGANGenerator(config).to(device), DCGANDiscriminator(config).to(device)
+    G, D = to_channels_last(G, device), to_channels_last(D, device)
+    opt_g, opt_d, scaler = _adam(G), _adam(D), grad_scaler(device)
+    if compile_backend:
+        G, D = torch.compile(G, backend=compile_backend), torch.compile(D, backend=compile_backend)
+    g = torch.Generator().manual_seed(0)
+    x = _batch((batch, config.channels, config.image_size, config.image_size), device, g)
+    z = torch.randn(batch, config.latent_dim, generator=g).to(device)
+
+    def step() -> None:
+        d_step(G, D, opt_d, x, z, scaler=scaler)
+        g_step(G, D, opt_g, z, scaler=scaler)
+
+    return step, batch
+
+
+def _cyclegan_step(device: torch.device, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+    """One CycleGAN iteration (both generators, then both discriminators) at 256x256, batch 1 (Zhu et al. 2017).
+
+    Chapter 0.
+    """
+    config = CycleGANConfig.tiny(16, 3) if tiny else CycleGANConfig.reference()
+    G, D = to_channels_last(CycleGAN(config).to(device), device), to_channels_last(CycleGANDiscriminators(config).to(device), device)
+    opt_g, opt_d, scaler = _adam(G), _adam(D), grad_scaler(device)
+    if compile_backend:  # the step calls the four networks, not the two containers
+        G.G_AB, G.G_BA = torch.compile(G.G_AB, backend=compile_backend), torch.compile(G.G_BA, backend=compile_backend)
+        D.D_A, D.D_B = torch.compile(D.D_A, backend=compile_backend), torch.compile(D.D_B, backend=compile_backend)
+    g = torch.Generator().manual_seed(0)
+    a = _batch((1, config.channels_a, config.image_size, config.image_size), device, g)
+    b = _batch((1, config.channels_b, config.image_size, config.image_size), device, g)
+
+    def step() -> None:
+        _, fake_a, fake_b = cyclegan_steps.generator_step(G, D, opt_g, a, b, scaler=scaler)
+        cyclegan_steps.discriminator_step(D, opt_d, a, b, fake_a, fake_b, scaler=scaler)
+
+    return step, 1
+
+
+BUILDERS = {"dcgan64": _dcgan_step, "cyclegan256": _cyclegan_step}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_step(case: str, mode: str, *, seconds: float = 15.0, warmup: int = 5, device: torch.device | str | None = None,
+              tiny: bool = False, compile_backend: str = "inductor") -> dict:  # fmt: skip
+    """Time ``case``'s training step in ``mode`` for about ``seconds`` after ``warmup`` steps.
+
+    Returns a record: case, mode, device, batch, ``first_step_s`` (with compiling, where compiled), ``step_ms``
+    (median), ``steps_per_s``, ``images_per_s`` and the number of timed steps.
+
+    Chapter 0.
+    """
+    if case not in BUILDERS:
+        raise ValueError(f"unknown case {case!r}; choose from {', '.join(CASES)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    device = torch.device(device) if device is not None else get_device()
+    with switched(MODES[mode]):
+        torch.manual_seed(0)
+        step, batch = BUILDERS[case](device, tiny=tiny, compile_backend=compile_backend if MODES[mode].compile else None)
+        began = time.perf_counter()
+        step()
+        _sync(device)
+        first = time.perf_counter() - began
+        for _ in range(warmup - 1):
+            step()
+        _sync(device)
+        times: list[float] = []
+        end = time.perf_counter() + seconds
+        while not times or time.perf_counter() < end:
+            t0 = time.perf_counter()
+            step()
+            _sync(device)
+            times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    return {"case": case, "mode": mode, "device": str(device), "batch": batch, "first_step_s": first, "step_ms": median * 1e3,
+            "steps_per_s": 1 / median, "images_per_s": batch / median, "timed_steps": len(times)}  # fmt: skip
+
+
+def table(records: Sequence[dict]) -> str:
+    """A markdown table of :func:`time_step` records, each with its ratio to the same case's ``fp32`` time.
+
+    Chapter 0.
+    """
+    fp32 = {r["case"]: r["step_ms"] for r in records if r["mode"] == "fp32" and "step_ms" in r}
+    lines = ["| case | mode | ms / step | steps / s | speed-up vs fp32 | first step (s) |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in records:
+        if "error" in r:
+            lines.append(f"| {r['case']} | {r['mode']} | failed: {r['error']} | | | |")
+            continue
+        ratio = f"{fp32[r['case']] / r['step_ms']:.2f}x" if r["case"] in fp32 else ""
+        lines.append(f"| {r['case']} | {r['mode']} | {r['step_ms']:.1f} | {r['steps_per_s']:.2f} | {ratio} | {r['first_step_s']:.1f} |")
+    return "\n".join(lines)
+
+
+class _UsageError(Exception):
+    """A mistake on the command line: one sentence, exit status 2."""
+
+
+def _names(text: str, known: Sequence[str], what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise _UsageError(f"unknown {what} {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")
+    return names
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m genlearn.bench``: time every case in every mode, print the table, write ``--out`` as JSON.
+
+    Chapter 0.
+    """
+    parser = argparse.ArgumentParser(prog="python -m genlearn.bench", description=__doc__.split("::")[0].strip())
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from {', '.join(CASES)}")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
+    parser.add_argument("--seconds", type=float, default=15.0, help="timed seconds per case and mode (default 15)")
+    parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best there is)")
+    parser.add_argument("--compile-backend", default="inductor", help="torch.compile's backend (default inductor)")
+    parser.add_argument("--tiny", action="store_true", help="tiny models (a test of the code path, not a measurement)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the records to this JSON file")
+    args = parser.parse_args(argv)
+    try:
+        cases, modes = _names(args.cases, CASES, "case"), _names(args.modes, tuple(MODES), "mode")
+        if not args.seconds > 0:
+            raise _UsageError(f"--seconds must be > 0, got {args.seconds}")
+        try:
+            device = get_device(args.device)
+        except (ValueError, RuntimeError) as e:
+            raise _UsageError(str(e)) from None
+    except _UsageError as e:
+        print(f"genlearn.bench: {e}", file=sys.stderr)
+        return 2
+    if device.type != "cuda":
+        print(f"on {device.type}, AMP and channels-last are off in every mode (genlearn uses them on CUDA); only compile changes the code")
+    records = []
+    for case in cases:
+        for mode in modes:
+            try:
+                record = time_step(case, mode, seconds=args.seconds, device=device, tiny=args.tiny, compile_backend=args.compile_backend)
+            except Exception as e:  # e.g. no C++ compiler for inductor: the other modes still count
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+                record = {"case": case, "mode": mode, "device": str(device), "error": f"{type(e).__name__}: {first}"}
+            records.append(record)
+            print(f"{case} {mode}: " + (record["error"] if "error" in record else f"{record['step_ms']:.1f} ms per step"), flush=True)
+    print(table(records))
+    if args.out is not None:
+        info = {"torch": torch.__version__, "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else device.type}
+        args.out.write_text(json.dumps({"environment": info, "records": records}, indent=1))
+        print(f"wrote {args.out}")
+    return 0
+
+
+__all__ = ["CASES", "MODES", "Mode", "main", "switched", "table", "time_step"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

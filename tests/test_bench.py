@@ -1,0 +1,71 @@
+"""genlearn.bench (the GPU step-time table) on CPU with tiny models, and the switches it times: GENLEARN_AMP and
+GENLEARN_CHANNELS_LAST."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from genlearn import bench
+from genlearn.runtime import amp_enabled, autocast, channels_last_enabled, to_channels_last
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def run_bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "genlearn.bench", "--tiny", "--seconds", "0.2", *args], env=ENV, cwd=cwd,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_every_case_in_every_mode_is_timed_and_tabled(tmp_path):
+    result = run_bench("--compile-backend", "eager", "--out", "bench.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = json.loads((tmp_path / "bench.json").read_text())["records"]
+    assert [(r["case"], r["mode"]) for r in records] == [(c, m) for c in bench.CASES for m in bench.MODES]
+    assert all("error" not in r and r["step_ms"] > 0 and r["timed_steps"] >= 1 for r in records)
+    assert {r["batch"] for r in records if r["case"] == "dcgan64"} == {4}  # --tiny
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| dcgan64") or line.startswith("| cyclegan256")]
+    assert len(rows) == 8 and rows[0].split("|")[5].strip() == "1.00x"  # fp32 against itself
+    assert "only compile changes the code" in result.stdout  # on a CPU
+
+
+def test_a_mode_that_fails_is_reported_and_the_others_still_count(tmp_path):
+    result = run_bench("--cases", "dcgan64", "--modes", "fp32,amp+channels-last+compile", "--compile-backend", "no-such-backend", cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| dcgan64")]
+    assert "failed:" not in rows[0] and "failed:" in rows[1] and "no-such-backend" in rows[1]
+
+
+@pytest.mark.parametrize(("flag", "said"), [("--modes=fast", "unknown mode fast"), ("--cases=biggan", "unknown case biggan"),
+                                            ("--seconds=0", "--seconds must be > 0"), ("--device=tpu", "unknown device 'tpu'")])  # fmt: skip
+def test_mistakes_on_the_command_line_say_so_in_one_line(tmp_path, flag, said):
+    result = run_bench(flag, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.strip().startswith(f"genlearn.bench: {said}") and "Traceback" not in result.stderr
+
+
+def test_the_switches_turn_cudas_speed_ups_off(monkeypatch):
+    net = torch.nn.Conv2d(3, 4, 3)
+    monkeypatch.setenv("GENLEARN_CHANNELS_LAST", "0")
+    monkeypatch.setenv("GENLEARN_AMP", "0")
+    assert not channels_last_enabled() and not amp_enabled()
+    assert to_channels_last(net, "cuda").weight.is_contiguous()  # off: the layout stays
+    assert isinstance(autocast("cuda"), type(autocast("cpu")))  # a null context, without touching CUDA
+    monkeypatch.setenv("GENLEARN_CHANNELS_LAST", "1")
+    assert to_channels_last(net, "cuda").weight.is_contiguous(memory_format=torch.channels_last)
+    assert to_channels_last(torch.nn.Conv2d(3, 4, 3), "cpu").weight.is_contiguous()  # never on a CPU
+    monkeypatch.setenv("GENLEARN_AMP", "yes")
+    with pytest.raises(ValueError, match="GENLEARN_AMP must be 1"):
+        amp_enabled()
+
+
+def test_switched_sets_the_mode_and_restores_the_environment(monkeypatch):
+    monkeypatch.delenv("GENLEARN_AMP", raising=False)
+    monkeypatch.setenv("GENLEARN_CHANNELS_LAST", "1")
+    with bench.switched(bench.MODES["fp32"]):
+        assert not amp_enabled() and not channels_last_enabled()
+    assert "GENLEARN_AMP" not in os.environ and os.environ["GENLEARN_CHANNELS_LAST"] == "1"
