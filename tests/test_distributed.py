@@ -250,3 +250,25 @@ def test_checkpoints_hold_the_model_inside_the_ddp_wrapper(tmp_path):
         assert list(unwrap(wrapped).state_dict()) == ["weight", "bias"]  # no "module." prefix in a checkpoint
     finally:
         dist.destroy_process_group()
+
+
+def test_a_schedulers_sigterm_to_torchrun_saves_the_run_once_and_the_same_command_resumes_it(tmp_path):
+    """torchrun forwards SIGTERM to its workers; they agree to stop after the same step, rank 0 saves and says so once."""
+    import re
+    import signal
+    import time
+
+    argv = [*TORCHRUN, "-m", "genlearn", "train", "gan", "--profile", "smoke", "--out", str(tmp_path / "run")]
+    proc = subprocess.Popen([*argv, "--steps", "1000000"], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(15)  # started, and some way into training
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    said = re.findall(r"SIGTERM: stopped after step (\d+); saved", out)
+    assert len(said) == 1, (out[-1000:], err[-2000:])
+    from genlearn.train.checkpoint import load_checkpoint
+
+    step = int(said[0])
+    assert step > 0 and load_checkpoint(tmp_path / "run")["step"] == step
+    again = subprocess.run([*argv, "--steps", str(step + 3)], env=ENV, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert again.returncode == 0 and f"at step {step:,} of {step + 3:,}" in again.stdout, again.stderr[-2000:]
+    assert load_checkpoint(tmp_path / "run")["step"] == step + 3
