@@ -18,7 +18,7 @@ import torch
 from genlearn.checks import check_images
 from genlearn.losses.style import adain_content_loss, style_statistics_loss
 from genlearn.models.adain import AdaINStyleTransfer
-from genlearn.train.distributed import Distributed, wrap
+from genlearn.train.distributed import Distributed, shard, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 
@@ -100,13 +100,12 @@ def train_adain(
     model.decoder.train()
     layers = style_layers_up_to(model)
     opt = torch.optim.Adam(model.decoder.parameters(), lr=config.lr)
-    active = distributed if distributed is not None and distributed.active else None
-    shard = (active.rank, active.world_size) if active else None
-    world = active.world_size if active else 1
-    contents = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device, shard=shard)
-    styles = InfiniteBatches(style, batch_size=min(config.batch_size, len(style) // world * world), seed=seed + 1, device=device, shard=shard)
+    part = shard(distributed)
+    world = part[1] if part else 1
+    contents = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device, shard=part)
+    styles = InfiniteBatches(style, batch_size=min(config.batch_size, len(style) // world * world), seed=seed + 1, device=device, shard=part)
     pairs = _Pairs(contents, styles, config.batch_size // world)
-    model_train = wrap(model, active)  # the DDP replica with several processes (the frozen encoder has no gradients to average)
+    model_train = wrap(model, distributed)  # the DDP replica with several processes (the frozen encoder has no gradients to average)
 
     def step(batch) -> dict[str, float]:
         c, s = batch
@@ -114,7 +113,7 @@ def train_adain(
 
     history = fit(step, pairs, steps=steps, modules={"decoder": model.decoder}, optimizers={"opt": opt}, callbacks=callbacks,
                   checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run, time_budget=time_budget, desc=desc,
-                  progress=progress, distributed=active)  # fmt: skip
+                  progress=progress, distributed=distributed)  # fmt: skip
     return Trained(model.eval(), history)
 
 

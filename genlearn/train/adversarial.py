@@ -30,7 +30,7 @@ from torch import nn
 
 from genlearn.runtime import channels_last_enabled, grad_scaler, to_channels_last
 from genlearn.train.augment import diff_augment, parse_policy
-from genlearn.train.distributed import Distributed, wrap
+from genlearn.train.distributed import Distributed, shard, wrap
 from genlearn.train.ema import EMA
 from genlearn.train.loop import Every, History, InfiniteBatches, Trained, fit
 from genlearn.train.schedules import linear_decay
@@ -179,7 +179,7 @@ class Adversarial:
     ):
         self.config, self.device, self.d_name = config, torch.device(device), d_name
         self.distributed = distributed if distributed is not None and distributed.active else None
-        self.G_core = to_channels_last(G.to(self.device), self.device)  # the models; G and D may be their DDP wrappers
+        self.G_core = to_channels_last(G.to(self.device), self.device)  # the models; self.G and self.D are their DDP replicas with several processes
         self.D_core = to_channels_last(D.to(self.device), self.device)
         self.G, self.D = wrap(self.G_core, self.distributed), wrap(self.D_core, self.distributed)
         self.opt_g = config.make_optimizer(self.G.parameters(), config.lr_g)
@@ -190,16 +190,16 @@ class Adversarial:
         self.ema = ema.to(self.device) if ema is not None else None
         self.scaler = grad_scaler(self.device)
         self.augment = partial(diff_augment, policy=config.diffaugment) if config.diffaugment else None
-        shard = (distributed.rank, distributed.world_size) if self.distributed else None
+        part = shard(distributed)
         if batches is None:
-            batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device, shard=shard)
-        if distributed is not None and latent_generator is None:  # the same global latents on every rank
+            batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device, shard=part)
+        if distributed is not None and latent_generator is None:  # the same global latents on every rank (and on one, to compare)
             latent_generator = torch.Generator().manual_seed(seed)
         self.batches = batches
         self.counter = StepCounter()
         self.latent_generator = latent_generator
         self.latent_dim = getattr(getattr(G, "config", None), "latent_dim", None)  # None: G takes images (translation)
-        self.shard = shard or (0, 1)
+        self.shard = part or (0, 1)
 
     @property
     def done(self) -> int:

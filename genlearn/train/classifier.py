@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from genlearn.models.classifier import ClassifierConfig, DigitsClassifier, random_shift
-from genlearn.train.distributed import Distributed, wrap
+from genlearn.train.distributed import Distributed, shard, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 TRAIN_STEPS = 500
@@ -48,9 +48,9 @@ def train_digits_classifier(
     model = DigitsClassifier(config)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
-    active = distributed if distributed is not None and distributed.active else None
-    g = torch.Generator().manual_seed(seed + (1000 * active.rank if active else 0))
-    model_train = wrap(model, active)  # the DDP replica with several processes
+    rank, _ = shard(distributed) or (0, 1)
+    g = torch.Generator().manual_seed(seed + 1000 * rank)
+    model_train = wrap(model, distributed)  # the DDP replica with several processes
 
     def step(batch):
         xb, yb = batch
@@ -65,14 +65,14 @@ def train_digits_classifier(
 
     history = fit(
         step,
-        InfiniteBatches(x, y, batch_size=BATCH_SIZE, seed=seed, shard=(active.rank, active.world_size) if active else None),
+        InfiniteBatches(x, y, batch_size=BATCH_SIZE, seed=seed, shard=shard(distributed)),
         steps=steps,
         modules={"classifier": model},
         optimizers={"opt": opt},
         callbacks=callbacks,
         desc=desc,
         progress=progress,
-        distributed=active,
+        distributed=distributed,
     )
     return Trained(model.eval(), history)
 

@@ -25,7 +25,7 @@ from genlearn.losses import cycle_consistency_loss, d_loss_lsgan, g_loss_lsgan, 
 from genlearn.models.cyclegan import CycleGAN, CycleGANDiscriminators
 from genlearn.runtime import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
-from genlearn.train.distributed import Distributed
+from genlearn.train.distributed import Distributed, shard
 from genlearn.train.image_pool import ImagePool
 from genlearn.train.loop import Every, InfiniteBatches, Trained
 
@@ -155,9 +155,7 @@ def train_cyclegan(
     if config.lambda_identity > 0 and x_a.shape[1] != x_b.shape[1]:
         raise ValueError(f"the identity loss feeds each generator images of its target domain, so both domains need the same "
                          f"channels, got {x_a.shape[1]} and {x_b.shape[1]}; set lambda_identity=0")  # fmt: skip
-    active = distributed if distributed is not None and distributed.active else None
-    shard = (active.rank, active.world_size) if active else None
-    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device, shard=shard)
+    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device, shard=shard(distributed))
     setup = Adversarial(G, D, config=config, steps=steps, seed=seed, device=device, batches=batches, distributed=distributed)
     pools = {"pool_A": ImagePool(config.pool_size, seed=seed), "pool_B": ImagePool(config.pool_size, seed=seed + 1)}
 

@@ -140,6 +140,15 @@ def wrap(module: nn.Module, info: Distributed | None) -> nn.Module | Replica:
     return Replica(module, ddp)
 
 
+def shard(info: Distributed | None) -> tuple[int, int] | None:
+    """``(rank, world_size)`` when several processes train (what :class:`~genlearn.train.loop.InfiniteBatches` takes
+    as ``shard=``), else None.
+
+    Chapter 0 (the page "Beyond one GPU").
+    """
+    return (info.rank, info.world_size) if info is not None and info.active else None
+
+
 def _collective_device() -> torch.device:
     """Where a collective's tensors live: this process's GPU for NCCL, the CPU for gloo."""
     return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
@@ -169,4 +178,4 @@ def broadcast_int(value: int, info: Distributed | None) -> int:
     return int(t.item())
 
 
-__all__ = ["Distributed", "Replica", "agree", "broadcast_int", "from_environment", "init_process_group", "wrap"]
+__all__ = ["Distributed", "Replica", "agree", "broadcast_int", "from_environment", "init_process_group", "shard", "wrap"]

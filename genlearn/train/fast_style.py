@@ -20,7 +20,7 @@ import torch
 from genlearn.checks import check_images
 from genlearn.losses.style import content_loss, gram_matrix, style_loss, total_variation_loss
 from genlearn.models.transform_net import TransformNet
-from genlearn.train.distributed import Distributed, wrap
+from genlearn.train.distributed import Distributed, shard, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 
@@ -98,17 +98,15 @@ def train_fast_style(
     with torch.no_grad():
         grams = {name: gram_matrix(f) for name, f in features.extract(style.to(device), features.style_layers).items()}  # (1, C, C)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    active = distributed if distributed is not None and distributed.active else None
-    shard = (active.rank, active.world_size) if active else None
-    batches = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device, shard=shard)
-    net_train = wrap(net, active)  # the DDP replica with several processes
+    batches = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device, shard=shard(distributed))
+    net_train = wrap(net, distributed)  # the DDP replica with several processes
 
     def step(x: torch.Tensor) -> dict[str, float]:  # (B, 3, S, S): one tensor, so batches come unwrapped
         return fast_style_step(net_train, opt, features, x, grams, config)
 
     history = fit(step, batches, steps=steps, modules={"net": net}, optimizers={"opt": opt}, callbacks=callbacks, checkpoint=checkpoint,
                   checkpoint_every=checkpoint_every, run=run, time_budget=time_budget, desc=desc, progress=progress,
-                  distributed=active)  # fmt: skip
+                  distributed=distributed)  # fmt: skip
     return Trained(net.eval(), history)
 
 

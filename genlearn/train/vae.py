@@ -17,7 +17,7 @@ from genlearn.losses.elbo import binarize, kl_divergence
 from genlearn.models.vae import VAE, VAEConfig
 from genlearn.runtime import get_device
 from genlearn.train.checkpoint import unwrap
-from genlearn.train.distributed import Distributed, wrap
+from genlearn.train.distributed import Distributed, shard, wrap
 from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
 
 
@@ -99,18 +99,17 @@ def train_vae(
         raise ValueError("a conditional VAE (num_classes > 0) needs labels y")
     device = get_device(str(device) if device is not None else None)
     torch.manual_seed(seed)
-    active = distributed if distributed is not None and distributed.active else None
-    if active:
-        torch.manual_seed(seed + 1000 * active.rank)  # one initialization (DDP copies rank 0's), noise of its own per rank
+    rank, world = shard(distributed) or (0, 1)
+    if world > 1:
+        torch.manual_seed(seed + 1000 * rank)  # one initialization (DDP copies rank 0's), noise of its own per rank
     model = VAE(config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     data = (prepare(x, binarized),) + ((y,) if config.num_classes else ())
-    shard = (active.rank, active.world_size) if active else None
-    batches = InfiniteBatches(*data, batch_size=min(batch_size, x.shape[0]), seed=seed, device=device, shard=shard)
+    batches = InfiniteBatches(*data, batch_size=min(batch_size, x.shape[0]), seed=seed, device=device, shard=shard(distributed))
     train_config = {"beta": beta, "binarized": binarized, "lr": lr, "batch_size": batch_size}
     run = {"model_config": config.to_dict(), "train_config": train_config, "seed": seed, **(run or {})}
     history = fit(
-        vae_step(wrap(model, active), opt, beta),
+        vae_step(wrap(model, distributed), opt, beta),
         batches,
         steps=steps,
         modules={"vae": model},
@@ -121,7 +120,7 @@ def train_vae(
         time_budget=time_budget,
         desc=desc,
         progress=progress,
-        distributed=active,
+        distributed=distributed,
     )
     return Trained(model.eval(), history)
 
