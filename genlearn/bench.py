@@ -33,8 +33,9 @@ import torch
 
 from genlearn.models.cyclegan import CycleGAN, CycleGANConfig, CycleGANDiscriminators
 from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
-from genlearn.runtime import channels_last_enabled, get_device, grad_scaler, to_channels_last
-from genlearn.train import cyclegan as cyclegan_steps
+from genlearn.runtime import get_device
+from genlearn.train.adversarial import Adversarial, AdversarialConfig
+from genlearn.train.cyclegan import CycleGANTrainConfig, discriminator_step, generator_step
 from genlearn.train.gan import d_step, g_step
 
 
@@ -77,57 +78,47 @@ def switched(mode: Mode) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _batch(shape: tuple[int, ...], device: torch.device, generator: torch.Generator) -> torch.Tensor:
-    x = (torch.rand(shape, generator=generator) * 2 - 1).to(device)  # (N, C, S, S) in [-1, 1]
-    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" and channels_last_enabled() else x
-
-
-def _adam(module: torch.nn.Module) -> torch.optim.Optimizer:
-    return torch.optim.Adam(module.parameters(), lr=2e-4, betas=(0.5, 0.999))
+def _images(n: int, channels: int, size: int, generator: torch.Generator) -> torch.Tensor:
+    return torch.rand(n, channels, size, size, generator=generator) * 2 - 1  # (n, C, S, S) in [-1, 1]
 
 
 def _dcgan_step(device: torch.device, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
-    """One DCGAN iteration (D's update, then G's) at 64x64, batch 128 (Radford et al. 2016), as a closure.
+    """One DCGAN iteration (D's update, then G's) at 64x64, batch 128 (Radford et al. 2016), on the trainers' own
+    set-up (:class:`~genlearn.train.adversarial.Adversarial`: devices, channels-last, Adam, the AMP scaler).
 
     Returns the closure and its batch size. ``compile_backend``: compile both networks with it (None: eager).
-
-    Chapter 0.
     """
     config, batch = (DCGANConfig(image_size=16, latent_dim=8, g_width=4, d_width=4), 4) if tiny else (DCGANConfig.reference(), 128)
-    G, D = DCGANGenerator(config).to(device), DCGANDiscriminator(config).to(device)
-    G, D = to_channels_last(G, device), to_channels_last(D, device)
-    opt_g, opt_d, scaler = _adam(G), _adam(D), grad_scaler(device)
+    g = torch.Generator().manual_seed(0)
+    x = _images(batch, config.channels, config.image_size, g)
+    setup = Adversarial(DCGANGenerator(config), DCGANDiscriminator(config), x, config=AdversarialConfig(batch_size=batch), steps=1, device=device)
+    G, D = setup.G, setup.D
     if compile_backend:
         G, D = torch.compile(G, backend=compile_backend), torch.compile(D, backend=compile_backend)
-    g = torch.Generator().manual_seed(0)
-    x = _batch((batch, config.channels, config.image_size, config.image_size), device, g)
-    z = torch.randn(batch, config.latent_dim, generator=g).to(device)
+    x_real, z = setup.real(x.to(setup.device)), setup.latents(batch)
 
     def step() -> None:
-        d_step(G, D, opt_d, x, z, scaler=scaler)
-        g_step(G, D, opt_g, z, scaler=scaler)
+        d_step(G, D, setup.opt_d, x_real, z, scaler=setup.scaler)
+        g_step(G, D, setup.opt_g, z, scaler=setup.scaler)
 
     return step, batch
 
 
 def _cyclegan_step(device: torch.device, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
-    """One CycleGAN iteration (both generators, then both discriminators) at 256x256, batch 1 (Zhu et al. 2017).
-
-    Chapter 0.
-    """
+    """One CycleGAN iteration (both generators, then both discriminators) at 256x256, batch 1 (Zhu et al. 2017)."""
     config = CycleGANConfig.tiny(16, 3) if tiny else CycleGANConfig.reference()
-    G, D = to_channels_last(CycleGAN(config).to(device), device), to_channels_last(CycleGANDiscriminators(config).to(device), device)
-    opt_g, opt_d, scaler = _adam(G), _adam(D), grad_scaler(device)
+    g = torch.Generator().manual_seed(0)
+    a, b = _images(1, config.channels_a, config.image_size, g), _images(1, config.channels_b, config.image_size, g)
+    setup = Adversarial(CycleGAN(config), CycleGANDiscriminators(config), a, config=CycleGANTrainConfig(), steps=1, device=device)
+    G, D = setup.G, setup.D
     if compile_backend:  # the step calls the four networks, not the two containers
         G.G_AB, G.G_BA = torch.compile(G.G_AB, backend=compile_backend), torch.compile(G.G_BA, backend=compile_backend)
         D.D_A, D.D_B = torch.compile(D.D_A, backend=compile_backend), torch.compile(D.D_B, backend=compile_backend)
-    g = torch.Generator().manual_seed(0)
-    a = _batch((1, config.channels_a, config.image_size, config.image_size), device, g)
-    b = _batch((1, config.channels_b, config.image_size, config.image_size), device, g)
+    a, b = setup.real(a.to(setup.device)), setup.real(b.to(setup.device))
 
     def step() -> None:
-        _, fake_a, fake_b = cyclegan_steps.generator_step(G, D, opt_g, a, b, scaler=scaler)
-        cyclegan_steps.discriminator_step(D, opt_d, a, b, fake_a, fake_b, scaler=scaler)
+        _, fake_a, fake_b = generator_step(G, D, setup.opt_g, a, b, scaler=setup.scaler)
+        discriminator_step(D, setup.opt_d, a, b, fake_a, fake_b, scaler=setup.scaler)
 
     return step, 1
 
