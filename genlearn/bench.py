@@ -5,7 +5,7 @@
 
 Each case times the library's own training step (both players' updates) on a fixed random batch, in four modes:
 
-* ``fp32``: float32, contiguous (NCHW) tensors, eager (``GENLEARN_AMP=0``, ``GENLEARN_CHANNELS_LAST=0``);
+* ``fp32``: float32, contiguous (NCHW) tensors, eager (``Precision(amp=False, channels_last=False)``);
 * ``amp``: mixed precision (bfloat16 where the GPU has it, else float16 with a GradScaler);
 * ``amp+channels-last``: and channels-last models and batches (what every trainer does on CUDA);
 * ``amp+channels-last+compile``: and every network through ``torch.compile``.
@@ -19,15 +19,13 @@ the code there. The CycleGAN step leaves out the image pool, which copies one im
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -37,6 +35,7 @@ from genlearn.runtime import get_device
 from genlearn.train.adversarial import Adversarial, AdversarialConfig
 from genlearn.train.cyclegan import CycleGANTrainConfig, discriminator_step, generator_step
 from genlearn.train.gan import d_step, g_step
+from genlearn.train.precision import Precision, using
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,11 @@ class Mode:
     channels_last: bool
     compile: bool
 
+    @property
+    def precision(self) -> Precision:
+        """The :class:`~genlearn.train.precision.Precision` the trainers' set-up is built with in this mode."""
+        return Precision(amp=self.amp, channels_last=self.channels_last, reason="" if self.amp else "bench: the fp32 baseline")
+
 
 MODES = {
     "fp32": Mode(False, False, False),
@@ -60,29 +64,11 @@ MODES = {
 CASES = ("dcgan64", "cyclegan256")
 
 
-@contextlib.contextmanager
-def switched(mode: Mode) -> Iterator[None]:
-    """``$GENLEARN_AMP`` and ``$GENLEARN_CHANNELS_LAST`` set as ``mode`` says inside the block (restored after).
-
-    Chapter 0.
-    """
-    saved = {k: os.environ.get(k) for k in ("GENLEARN_AMP", "GENLEARN_CHANNELS_LAST")}
-    os.environ["GENLEARN_AMP"], os.environ["GENLEARN_CHANNELS_LAST"] = str(int(mode.amp)), str(int(mode.channels_last))
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _images(n: int, channels: int, size: int, generator: torch.Generator) -> torch.Tensor:
     return torch.rand(n, channels, size, size, generator=generator) * 2 - 1  # (n, C, S, S) in [-1, 1]
 
 
-def _dcgan_step(device: torch.device, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+def _dcgan_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
     """One DCGAN iteration (D's update, then G's) at 64x64, batch 128 (Radford et al. 2016), on the trainers' own
     set-up (:class:`~genlearn.train.adversarial.Adversarial`: devices, channels-last, Adam, the AMP scaler).
 
@@ -91,25 +77,28 @@ def _dcgan_step(device: torch.device, *, tiny: bool = False, compile_backend: st
     config, batch = (DCGANConfig(image_size=16, latent_dim=8, g_width=4, d_width=4), 4) if tiny else (DCGANConfig.reference(), 128)
     g = torch.Generator().manual_seed(0)
     x = _images(batch, config.channels, config.image_size, g)
-    setup = Adversarial(DCGANGenerator(config), DCGANDiscriminator(config), x, config=AdversarialConfig(batch_size=batch), steps=1, device=device)
+    setup = Adversarial(DCGANGenerator(config), DCGANDiscriminator(config), x, config=AdversarialConfig(batch_size=batch), steps=1, device=device,
+                        precision=precision)  # fmt: skip
     G, D = setup.G, setup.D
     if compile_backend:
         G, D = torch.compile(G, backend=compile_backend), torch.compile(D, backend=compile_backend)
     x_real, z = setup.real(x.to(setup.device)), setup.latents(batch)
 
     def step() -> None:
-        d_step(G, D, setup.opt_d, x_real, z, scaler=setup.scaler)
-        g_step(G, D, setup.opt_g, z, scaler=setup.scaler)
+        with using(setup.precision):
+            d_step(G, D, setup.opt_d, x_real, z, scaler=setup.scaler)
+            g_step(G, D, setup.opt_g, z, scaler=setup.scaler)
 
     return step, batch
 
 
-def _cyclegan_step(device: torch.device, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+def _cyclegan_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
     """One CycleGAN iteration (both generators, then both discriminators) at 256x256, batch 1 (Zhu et al. 2017)."""
     config = CycleGANConfig.tiny(16, 3) if tiny else CycleGANConfig.reference()
     g = torch.Generator().manual_seed(0)
     a, b = _images(1, config.channels_a, config.image_size, g), _images(1, config.channels_b, config.image_size, g)
-    setup = Adversarial(CycleGAN(config), CycleGANDiscriminators(config), a, config=CycleGANTrainConfig(), steps=1, device=device)
+    setup = Adversarial(CycleGAN(config), CycleGANDiscriminators(config), a, config=CycleGANTrainConfig(), steps=1, device=device,
+                        precision=precision)  # fmt: skip
     G, D = setup.G, setup.D
     if compile_backend:  # the step calls the four networks, not the two containers
         G.G_AB, G.G_BA = torch.compile(G.G_AB, backend=compile_backend), torch.compile(G.G_BA, backend=compile_backend)
@@ -117,8 +106,9 @@ def _cyclegan_step(device: torch.device, *, tiny: bool = False, compile_backend:
     a, b = setup.real(a.to(setup.device)), setup.real(b.to(setup.device))
 
     def step() -> None:
-        _, fake_a, fake_b = generator_step(G, D, setup.opt_g, a, b, scaler=setup.scaler)
-        discriminator_step(D, setup.opt_d, a, b, fake_a, fake_b, scaler=setup.scaler)
+        with using(setup.precision):
+            _, fake_a, fake_b = generator_step(G, D, setup.opt_g, a, b, scaler=setup.scaler)
+            discriminator_step(D, setup.opt_d, a, b, fake_a, fake_b, scaler=setup.scaler)
 
     return step, 1
 
@@ -145,23 +135,22 @@ def time_step(case: str, mode: str, *, seconds: float = 15.0, warmup: int = 5, d
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     device = torch.device(device) if device is not None else get_device()
-    with switched(MODES[mode]):
-        torch.manual_seed(0)
-        step, batch = BUILDERS[case](device, tiny=tiny, compile_backend=compile_backend if MODES[mode].compile else None)
-        began = time.perf_counter()
+    torch.manual_seed(0)
+    step, batch = BUILDERS[case](device, MODES[mode].precision, tiny=tiny, compile_backend=compile_backend if MODES[mode].compile else None)
+    began = time.perf_counter()
+    step()
+    _sync(device)
+    first = time.perf_counter() - began
+    for _ in range(warmup - 1):
+        step()
+    _sync(device)
+    times: list[float] = []
+    end = time.perf_counter() + seconds
+    while not times or time.perf_counter() < end:
+        t0 = time.perf_counter()
         step()
         _sync(device)
-        first = time.perf_counter() - began
-        for _ in range(warmup - 1):
-            step()
-        _sync(device)
-        times: list[float] = []
-        end = time.perf_counter() + seconds
-        while not times or time.perf_counter() < end:
-            t0 = time.perf_counter()
-            step()
-            _sync(device)
-            times.append(time.perf_counter() - t0)
+        times.append(time.perf_counter() - t0)
     median = statistics.median(times)
     return {"case": case, "mode": mode, "device": str(device), "batch": batch, "first_step_s": first, "step_ms": median * 1e3,
             "steps_per_s": 1 / median, "images_per_s": batch / median, "timed_steps": len(times)}  # fmt: skip
@@ -240,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["CASES", "MODES", "Mode", "main", "switched", "table", "time_step"]
+__all__ = ["CASES", "MODES", "Mode", "main", "table", "time_step"]
 
 
 if __name__ == "__main__":

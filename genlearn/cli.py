@@ -35,6 +35,7 @@ import torch
 
 from genlearn.recipes import MODELS, UsageError, recipe
 from genlearn.runtime import PROFILES
+from genlearn.train.precision import Precision
 from genlearn.train.loop import UnevenBatchError
 
 SAMPLE_CHUNK = 512  # images per forward pass when sampling
@@ -170,6 +171,20 @@ def check_device(name: str | None) -> None:
         raise UsageError(str(e)) from None
 
 
+def precision_from_environment(environ) -> Precision:
+    """The run's precision from ``$GENLEARN_AMP`` and ``$GENLEARN_CHANNELS_LAST`` (1, the default, or 0: switch CUDA's
+    mixed precision or channels-last off, e.g. to compare step times or to rule AMP out when a run turns NaN); read
+    once, here at the front door, and handed to the trainers' set-up."""
+    switches = {}
+    for name in ("GENLEARN_AMP", "GENLEARN_CHANNELS_LAST"):
+        value = environ.get(name, "").strip()
+        if value not in ("", "0", "1"):
+            raise UsageError(f"{name} must be 1 (on, the default) or 0 (off), got {value!r}")
+        switches[name] = value != "0"
+    amp, channels_last = switches["GENLEARN_AMP"], switches["GENLEARN_CHANNELS_LAST"]
+    return Precision(amp, channels_last, "" if amp and channels_last else "switched off by GENLEARN_AMP / GENLEARN_CHANNELS_LAST")
+
+
 def train(args) -> int:
     from genlearn.data import check_dataset
 
@@ -185,6 +200,7 @@ def train(args) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     check_device(args.device)
+    args.precision = precision_from_environment(os.environ)
     name = Path(args.data).name if Path(args.data).is_dir() else args.data
     args.out = args.out or Path("runs") / f"{args.model}-{name}"
     check_writable(args.out, "the run")

@@ -1,4 +1,5 @@
-"""Profiles, devices, seeds, mixed precision and the version stamp every notebook prints first.
+"""Profiles, devices, seeds and the version stamp every notebook prints first (mixed precision is
+:mod:`genlearn.train.precision`).
 
 A *profile* changes sizes and step counts only, never the code path:
 
@@ -109,85 +110,6 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _switch(name: str) -> bool:
-    value = os.environ.get(name, "").strip()
-    if value not in ("", "0", "1"):
-        raise ValueError(f"{name} must be 1 (on, the default) or 0 (off), got {value!r}")
-    return value != "0"
-
-
-def amp_enabled() -> bool:
-    """``$GENLEARN_AMP``: mixed precision on CUDA, on unless set to 0 (e.g. to compare step times, or to rule it out
-    when a run turns NaN). Read at every step, so one process can time both.
-
-    Chapter 0.
-    """
-    return _switch("GENLEARN_AMP")
-
-
-def channels_last_enabled() -> bool:
-    """``$GENLEARN_CHANNELS_LAST``: channels-last models and batches on CUDA, on unless set to 0.
-
-    Chapter 0.
-    """
-    return _switch("GENLEARN_CHANNELS_LAST")
-
-
-def autocast(device: torch.device | str, enabled: bool | None = None) -> contextlib.AbstractContextManager:
-    """Mixed precision where it pays: bfloat16/float16 autocast on CUDA, a no-op elsewhere (and where
-    ``$GENLEARN_AMP=0``, :func:`amp_enabled`).
-
-    Keep penalties that need second derivatives (the WGAN-GP gradient penalty) outside this
-    context, in float32.
-
-    Chapter 5.
-    """
-    device = torch.device(device)
-    if enabled is None:
-        enabled = device.type == "cuda" and amp_enabled()
-    if not enabled or device.type != "cuda":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast(device_type="cuda", dtype=dtype)
-
-
-def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
-    """A GradScaler that is active only for float16 autocast on CUDA (bfloat16 needs none).
-
-    Chapter 0.
-    """
-    device = torch.device(device)
-    enabled = device.type == "cuda" and amp_enabled() and not torch.cuda.is_bf16_supported()
-    return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu", enabled=enabled)
-
-
-def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
-    """``zero_grad``, ``backward`` and ``step`` for one optimizer; through ``scaler`` when one is given
-    (float16 autocast on CUDA scales the loss so small gradients do not underflow).
-
-    Chapter 0.
-    """
-    optimizer.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        optimizer.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-
-
-def to_channels_last(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
-    """Channels-last memory format on CUDA (faster convolutions with tensor cores); unchanged elsewhere (and where
-    ``$GENLEARN_CHANNELS_LAST=0``, :func:`channels_last_enabled`).
-
-    Chapter 0.
-    """
-    if torch.device(device).type == "cuda" and channels_last_enabled():
-        return module.to(memory_format=torch.channels_last)
-    return module
-
-
 def version_info() -> dict[str, Any]:
     """Profile, device and versions as a dict (what :func:`stamp` prints).
 
@@ -223,10 +145,6 @@ class Stamp:
         parts = [f"{k} {v}" for k, v in self.info.items()]
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.started))
         return "genlearn stamp: " + " | ".join(parts) + f" | started {when}"
-
-    def elapsed(self) -> str:
-        """Wall time since the stamp, e.g. ``'3 min 12 s'``."""
-        return format_seconds(time.time() - self.started)
 
 
 def stamp() -> Stamp:
@@ -264,3 +182,4 @@ def timer() -> Iterator[dict[str, float]]:
         yield out
     finally:
         out["seconds"] = time.perf_counter() - start
+

@@ -1,5 +1,4 @@
-"""genlearn.bench (the GPU step-time table) on CPU with tiny models, and the switches it times: GENLEARN_AMP and
-GENLEARN_CHANNELS_LAST."""
+"""genlearn.bench (the GPU step-time table) on CPU with tiny models, and the precision each of its modes builds."""
 
 import json
 import os
@@ -11,7 +10,7 @@ import pytest
 import torch
 
 from genlearn import bench
-from genlearn.runtime import amp_enabled, autocast, channels_last_enabled, to_channels_last
+from genlearn.train.precision import Precision, active_precision, autocast, to_channels_last, using
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -48,24 +47,33 @@ def test_mistakes_on_the_command_line_say_so_in_one_line(tmp_path, flag, said):
     assert result.returncode == 2 and result.stderr.strip().startswith(f"genlearn.bench: {said}") and "Traceback" not in result.stderr
 
 
-def test_the_switches_turn_cudas_speed_ups_off(monkeypatch):
+def test_a_precision_with_the_switches_off_leaves_cuda_alone():
     net = torch.nn.Conv2d(3, 4, 3)
-    monkeypatch.setenv("GENLEARN_CHANNELS_LAST", "0")
-    monkeypatch.setenv("GENLEARN_AMP", "0")
-    assert not channels_last_enabled() and not amp_enabled()
-    assert to_channels_last(net, "cuda").weight.is_contiguous()  # off: the layout stays
-    assert isinstance(autocast("cuda"), type(autocast("cpu")))  # a null context, without touching CUDA
-    monkeypatch.setenv("GENLEARN_CHANNELS_LAST", "1")
-    assert to_channels_last(net, "cuda").weight.is_contiguous(memory_format=torch.channels_last)
-    assert to_channels_last(torch.nn.Conv2d(3, 4, 3), "cpu").weight.is_contiguous()  # never on a CPU
-    monkeypatch.setenv("GENLEARN_AMP", "yes")
-    with pytest.raises(ValueError, match="GENLEARN_AMP must be 1"):
-        amp_enabled()
+    off = Precision(amp=False, channels_last=False, reason="a test")
+    assert to_channels_last(net, "cuda", off).weight.is_contiguous()  # off: the layout stays
+    with using(off):
+        assert active_precision() == off
+        assert isinstance(autocast("cuda"), type(autocast("cpu")))  # a null context, without touching CUDA
+    assert to_channels_last(net, "cuda", Precision()).weight.is_contiguous(memory_format=torch.channels_last)
+    assert to_channels_last(torch.nn.Conv2d(3, 4, 3), "cpu", Precision()).weight.is_contiguous()  # never on a CPU
+    assert Precision().on("cpu") == Precision(amp=False, channels_last=False) and Precision().on("cuda") == Precision()
+    with pytest.raises(ValueError, match="say why"):
+        Precision.float32("")
 
 
-def test_switched_sets_the_mode_and_restores_the_environment(monkeypatch):
-    monkeypatch.delenv("GENLEARN_AMP", raising=False)
-    monkeypatch.setenv("GENLEARN_CHANNELS_LAST", "1")
-    with bench.switched(bench.MODES["fp32"]):
-        assert not amp_enabled() and not channels_last_enabled()
-    assert "GENLEARN_AMP" not in os.environ and os.environ["GENLEARN_CHANNELS_LAST"] == "1"
+def test_each_mode_builds_the_precision_it_names():
+    assert [(m.precision.amp, m.precision.channels_last) for m in bench.MODES.values()] == [
+        (False, False), (True, False), (True, True), (True, True)]
+    assert active_precision() == Precision()  # nothing leaks out of a mode
+
+
+def test_the_environment_switches_are_read_once_at_the_front_door():
+    from genlearn.cli import precision_from_environment
+    from genlearn.recipes import UsageError
+
+    assert precision_from_environment({}) == Precision()
+    off = precision_from_environment({"GENLEARN_AMP": "0", "GENLEARN_CHANNELS_LAST": "0"})
+    assert not off.amp and not off.channels_last and off.reason
+    assert precision_from_environment({"GENLEARN_CHANNELS_LAST": "0"}).amp
+    with pytest.raises(UsageError, match="GENLEARN_AMP must be 1"):
+        precision_from_environment({"GENLEARN_AMP": "yes"})

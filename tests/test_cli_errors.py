@@ -164,10 +164,11 @@ def test_minutes_stops_at_the_budget_says_so_and_resumes(tmp_path, monkeypatch, 
 def test_plan_steps_fits_the_budget_from_a_timed_trial():
     from genlearn.recipes import plan_steps
 
-    def trainer(steps, progress, callbacks):  # 10 ms per step
+    def trainer(steps, fit):  # 10 ms per step
+        assert not fit.progress
         for step in range(1, steps + 1):
             time.sleep(0.01)
-            for cb in callbacks:
+            for cb in fit.callbacks:
                 cb.fn(step, None)
 
     steps, per_step = plan_steps(trainer, max_steps=10_000, budget_s=1.0)

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from genlearn import __version__
-from genlearn.runtime import autocast, format_seconds, get_device, get_profile, pick, seed_everything, stamp
+from genlearn.runtime import format_seconds, get_device, get_profile, pick, seed_everything, stamp
+from genlearn.train.precision import autocast
 
 
 def test_profile_from_env(monkeypatch):

@@ -19,7 +19,9 @@ from typing import Any, Callable, Mapping
 from genlearn.runtime import cap, format_seconds, pick
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint
 from genlearn.train.distributed import broadcast_int
-from genlearn.train.loop import History, plan_steps  # noqa: F401  (plan_steps: its old home)
+from genlearn.train.budget import Replan, StepPlan, plan_steps
+from genlearn.train.loop import FitOptions, History
+from genlearn.train.precision import Precision
 
 MODELS: dict[str, str] = {
     "classifier": "genlearn.recipes.classifier",
@@ -82,7 +84,7 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
 
     Args:
         args: the command line (``steps``, ``minutes``, ``out``).
-        trainer: ``trainer(steps, **fit_options)`` builds fresh models (seeded) and trains them; it is
+        trainer: ``trainer(steps, fit=FitOptions(...))`` builds fresh models (seeded) and trains them; it is
             called once more, briefly, to time a step when the steps are planned from the budget.
         run: the run's description (:func:`genlearn.train.checkpoint.run_info`).
         default_steps: the profile's step count.
@@ -101,6 +103,7 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     main = distributed is None or distributed.is_main
     say = print if main else (lambda *a, **k: None)  # one process speaks
     budget = args.minutes * 60 if args.minutes is not None else (default_budget(cpu_minutes) if args.steps is None else None)
+    planned = False  # a plan from a timed trial follows the run's pace (a busy trial must not cut the run short)
     if args.steps is not None:
         steps = args.steps
     elif previous is not None and "steps" in previous.get("train_config", {}):
@@ -108,17 +111,24 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     elif budget is not None:
         steps, per_step = plan_steps(trainer, default_steps, budget)  # each process alone, on the whole global batch
         steps = broadcast_int(steps, distributed)  # rank 0's plan for all
+        planned = True
         if steps < default_steps:
             say(f"{run['model']}: {steps:,} steps planned to fit {format_seconds(budget)} here ({per_step * 1e3:.0f} ms per step; "
-                  f"the profile's full run is {default_steps:,})")  # fmt: skip
+                  f"the profile's full run is {default_steps:,}; re-planned from the run's own pace as it goes)")  # fmt: skip
     else:
         steps = default_steps
     info = {**run, "train_config": {**run["train_config"], "steps": steps}}
     if previous is not None:
         say(f"{run['model']}: resuming {folder} at step {previous['step']:,} of {steps:,}")
     began = time.perf_counter()
-    options = {"distributed": distributed} if distributed is not None else {}
-    _, history = trainer(steps, checkpoint=checkpoint, run=info, time_budget=budget, **options)
+    plan = StepPlan(steps) if planned or (previous is not None and "plan" in previous.get("extra", {})) else None
+    replan = Replan(plan, budget, default_steps, distributed=distributed) if plan is not None and budget is not None else None
+    fit = FitOptions(checkpoint=checkpoint, run=info, time_budget=budget, desc=run["model"], distributed=distributed,
+                     precision=getattr(args, "precision", None) or Precision(), plan=plan, callbacks=[replan] if replan else [])  # fmt: skip
+    if replan is not None:
+        replan.start(previous["step"] if previous is not None else 0)
+    _, history = trainer(steps, fit=fit)
+    steps = int(plan) if plan is not None else steps
     if not main:
         return folder
     write_history(folder, history)

@@ -59,9 +59,9 @@ def train(args) -> Path:
     config = AdaINTrainConfig(batch_size=pick(smoke=2, cpu=8, gpu=8), lr=LR)
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
-        return train_adain(build_adain(model), content, style, config=config, steps=steps, seed=args.seed, device=device, **fit)
+        return train_adain(build_adain(model), content, style, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
 
     described = getattr(args, "style", None) or "shipped"
     run = run_info("adain", model.to_dict(), config.to_dict() | {"style": described}, args.data, args.seed)

@@ -26,10 +26,10 @@ def train(args) -> Path:
     config = GANConfig.digits() if args.data in SMALL_DATA else GANConfig.dcgan()
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
         G, D = ConditionalGenerator(model), ProjectionDiscriminator(model)
-        return train_gan(G, D, x, y=y, config=config, steps=steps, seed=args.seed, device=device, desc="cgan", **fit)
+        return train_gan(G, D, x, y=y, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
 
     run = run_info("cgan", model.to_dict(), config.to_dict(), args.data, args.seed)
     return run_training(args, trainer, run, default_steps=pick(smoke=20, cpu=2000, gpu=20000))

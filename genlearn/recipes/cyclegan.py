@@ -55,10 +55,10 @@ def train(args) -> Path:
                                  lambda_identity=LAMBDA_IDENTITY if x_a.shape[1] == x_b.shape[1] else 0.0)  # fmt: skip
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
         return train_cyclegan(CycleGAN(model), CycleGANDiscriminators(model), x_a, x_b, config=config, steps=steps, seed=args.seed,
-                              device=device, desc="cyclegan", **fit)  # fmt: skip
+                              device=device, fit=fit)  # fmt: skip
 
     run = run_info("cyclegan", model.to_dict(), config.to_dict(), args.data, args.seed)
     epochs_200 = 200 * max(len(x_a), len(x_b)) // config.batch_size  # the paper's 100 + 100 epochs

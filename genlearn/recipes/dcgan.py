@@ -24,10 +24,10 @@ def train(args) -> Path:
     config = GANConfig.digits() if args.data in SMALL_DATA else GANConfig.dcgan()
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
         G, D = DCGANGenerator(model), DCGANDiscriminator(model)
-        return train_gan(G, D, x, config=config, steps=steps, seed=args.seed, device=device, desc="dcgan", **fit)
+        return train_gan(G, D, x, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
 
     run = run_info("dcgan", model.to_dict(), config.to_dict(), args.data, args.seed)
     return run_training(args, trainer, run, default_steps=pick(smoke=20, cpu=8000, gpu=20000))

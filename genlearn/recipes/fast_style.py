@@ -57,10 +57,10 @@ def train(args) -> Path:
     config = FastStyleConfig(batch_size=pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
         return train_fast_style(TransformNet(model), content, style, features, config=config, steps=steps, seed=args.seed,
-                                device=device, **fit)  # fmt: skip
+                                device=device, fit=fit)  # fmt: skip
 
     run = run_info("fast-style", model.to_dict(), config.to_dict() | {"style": style_name, "features": features.name}, args.data, args.seed)
     return run_training(args, trainer, run, default_steps=pick(smoke=4, cpu=CPU_STEPS, gpu=40_000), cpu_minutes=10.0)

@@ -18,9 +18,9 @@ def train(args) -> Path:
     config = GANConfig(batch_size=64, lr_g=2e-4, lr_d=2e-4)
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
-        return train_gan(MLPGenerator(model), MLPDiscriminator(model), x, config=config, steps=steps, seed=args.seed, device=device, desc="gan", **fit)
+        return train_gan(MLPGenerator(model), MLPDiscriminator(model), x, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
 
     run = run_info("gan", model.to_dict(), config.to_dict(), args.data, args.seed)
     return run_training(args, trainer, run, default_steps=pick(smoke=20, cpu=5000, gpu=20000))

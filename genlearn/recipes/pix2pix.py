@@ -56,10 +56,10 @@ def train(args) -> Path:
     config = Pix2PixTrainConfig(batch_size=pick(smoke=4, cpu=16, gpu=16 if offline else 1), lr_decay=LR_DECAY)
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
         net = Pix2Pix(model)
-        return train_pix2pix(net, net.discriminator(), x, y, config=config, steps=steps, seed=args.seed, device=device, desc="pix2pix", **fit)
+        return train_pix2pix(net, net.discriminator(), x, y, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
 
     run = run_info("pix2pix", model.to_dict(), config.to_dict(), args.data, args.seed)
     epochs_200 = 200 * len(x) // config.batch_size  # the paper's facades schedule

@@ -35,10 +35,10 @@ def train(args) -> Path:
     config = replace(StyleGANTrainConfig.digits(), batch_size=pick(smoke=8, cpu=32, gpu=32))  # step 0 runs R1 and the PL step too
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
         return train_stylegan(StyleGANGenerator(model), StyleGANDiscriminator(model), x, config=config, steps=steps, seed=args.seed,
-                              device=device, desc="stylegan", **fit)  # fmt: skip
+                              device=device, fit=fit)  # fmt: skip
 
     run = run_info("stylegan", model.to_dict(), config.to_dict(), args.data, args.seed)
     return run_training(args, trainer, run, default_steps=pick(smoke=4, cpu=8000, gpu=100_000))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from genlearn.data import get_dataset
 from genlearn.data.registry import NATIVE_SIZE
-from genlearn.models.vae import VAEConfig
+from genlearn.models.vae import VAE, VAEConfig
 from genlearn.recipes import UsageError, run_training
 from genlearn.runtime import pick, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.vae import train_vae
+from genlearn.train.vae import VAETrainConfig, train_vae
 
 
 def vae_config(name: str, channels: int, native: int) -> VAEConfig:
@@ -36,13 +36,12 @@ def train(args) -> Path:
         x, y = get_dataset(args.data, split="train", size=config.image_size)
     if name == "cvae" and int(y.max()) >= config.num_classes:
         raise UsageError(f"cvae supports up to {config.num_classes} classes; {args.data!r} has labels up to {int(y.max())}")
-    batch_size = pick(smoke=32, cpu=128, gpu=128)
+    train_config = VAETrainConfig(batch_size=pick(smoke=32, cpu=128, gpu=128))
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
-        return train_vae(config, x, y if config.num_classes else None, steps=steps, batch_size=batch_size, seed=args.seed,
-                         device=args.device, desc=name, **fit)  # fmt: skip
+        return train_vae(VAE(config), x, y if config.num_classes else None, config=train_config, steps=steps, seed=args.seed,
+                         device=args.device, fit=fit)  # fmt: skip
 
-    train_config = {"beta": 1.0, "binarized": False, "lr": 1e-3, "batch_size": batch_size}
-    run = run_info(name, config.to_dict(), train_config, args.data, args.seed)
+    run = run_info(name, config.to_dict(), train_config.to_dict(), args.data, args.seed)
     return run_training(args, trainer, run, default_steps=pick(smoke=20, cpu=3000, gpu=20000))

@@ -26,9 +26,9 @@ def train(args) -> Path:
         config = WGANConfig.wgan() if args.model == "wgan" else WGANConfig.wgan_gp()
     device = get_device(args.device)
 
-    def trainer(steps, **fit):
+    def trainer(steps, fit):
         seed_everything(args.seed)
-        return train_wgan(DCGANGenerator(model), Critic(critic), x, config=config, steps=steps, seed=args.seed, device=device, desc=args.model, **fit)
+        return train_wgan(DCGANGenerator(model), Critic(critic), x, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
 
     run = run_info(args.model, model.to_dict(), config.to_dict() | {"critic": critic.to_dict()}, args.data, args.seed)
     cpu_steps = 7000 if args.model == "wgan-gp" else 4500  # cut to the 5-minute budget on slower machines

@@ -22,18 +22,18 @@ from __future__ import annotations
 import contextlib
 from dataclasses import asdict, dataclass
 from functools import partial
-from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping
 
 import torch
 from torch import nn
 
-from genlearn.runtime import channels_last_enabled, grad_scaler, to_channels_last
 from genlearn.train.augment import diff_augment, parse_policy
-from genlearn.train.distributed import Distributed, shard, wrap
+from genlearn.train.distributed import Distributed
 from genlearn.train.ema import EMA
-from genlearn.train.loop import Every, History, InfiniteBatches, Trained, fit
+from genlearn.train.loop import FitOptions, History, Trained
+from genlearn.train.precision import Precision
 from genlearn.train.schedules import linear_decay
+from genlearn.train.setup import Setup, StepCounter
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -92,24 +92,6 @@ class AdversarialConfig:
         return cls(**d)
 
 
-class StepCounter(nn.Module):
-    """Completed training iterations, as a buffer: saved with the modules, so a resumed run keeps the
-    rhythm of lazy regularizers (R1 or the gradient penalty every k-th update).
-
-    Chapter 2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("count", torch.zeros((), dtype=torch.long))
-
-    def __int__(self) -> int:
-        return int(self.count)
-
-    def increment(self) -> None:
-        self.count += 1
-
-
 @contextlib.contextmanager
 def frozen(model: nn.Module) -> Iterator[nn.Module]:
     """Switch off ``requires_grad`` of ``model``'s parameters inside the block (restored after).
@@ -125,20 +107,7 @@ def frozen(model: nn.Module) -> Iterator[nn.Module]:
             p.requires_grad_(flag)
 
 
-class _GeneratorState:
-    """A ``torch.Generator`` with the ``state_dict`` interface, so that a checkpoint carries its position."""
-
-    def __init__(self, generator: torch.Generator):
-        self.generator = generator
-
-    def state_dict(self) -> dict:
-        return {"state": self.generator.get_state()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.generator.set_state(state["state"])
-
-
-class Adversarial:
+class Adversarial(Setup):
     """Everything a G-vs-D run needs besides its step functions.
 
     Args:
@@ -175,88 +144,49 @@ class Adversarial:
         d_name: str = "D",
         latent_generator: torch.Generator | None = None,
         batches: Any = None,
+        state: Mapping[str, Any] = {},
+        fit: FitOptions | None = None,
+        precision: Precision | None = None,
         distributed: Distributed | None = None,
     ):
-        self.config, self.device, self.d_name = config, torch.device(device), d_name
-        self.distributed = distributed if distributed is not None and distributed.active else None
-        self.G_core = to_channels_last(G.to(self.device), self.device)  # the models; self.G and self.D are their DDP replicas with several processes
-        self.D_core = to_channels_last(D.to(self.device), self.device)
-        self.G, self.D = wrap(self.G_core, self.distributed), wrap(self.D_core, self.distributed)
-        self.opt_g = config.make_optimizer(self.G.parameters(), config.lr_g)
-        self.opt_d = config.make_optimizer(self.D.parameters(), config.lr_d)
-        self.schedules = {name: linear_decay(opt, steps, config.lr_decay) for name, opt in (("G_lr", self.opt_g), (f"{d_name}_lr", self.opt_d))}
+        if distributed is not None:  # genlearn 0.2's argument; fit=FitOptions(distributed=...) says the same
+            fit = (fit or FitOptions()).but(distributed=distributed)
+        self.config, self.d_name = config, d_name
+        decay = partial(linear_decay, steps=fit.plan if fit is not None and fit.plan is not None else steps, fraction=config.lr_decay)
+        super().__init__(
+            {"G": G, d_name: D}, *data,
+            optimizers={"G": partial(config.make_optimizer, lr=config.lr_g), d_name: partial(config.make_optimizer, lr=config.lr_d)},
+            schedules={"G_lr": ("G", decay), f"{d_name}_lr": (d_name, decay)},
+            batch_size=config.batch_size, steps=steps, seed=seed, device=device, batches=batches,
+            latent_dim=getattr(getattr(G, "config", None), "latent_dim", None),  # None: G takes images (translation)
+            latent_generator=latent_generator, state=state, fit=fit, precision=precision,
+        )  # fmt: skip
         if ema is None and config.ema_decay > 0:
-            ema = EMA(self.G_core, config.ema_decay)
-        self.ema = ema.to(self.device) if ema is not None else None
-        self.scaler = grad_scaler(self.device)
+            ema = EMA(self.models["G"], config.ema_decay)
+        if ema is not None:
+            self.ema_of, self.ema = "G", ema.to(self.device)
         self.augment = partial(diff_augment, policy=config.diffaugment) if config.diffaugment else None
-        part = shard(distributed)
-        if batches is None:
-            batches = InfiniteBatches(*data, batch_size=min(config.batch_size, data[0].shape[0]), seed=seed, device=self.device, shard=part)
-        if distributed is not None and latent_generator is None:  # the same global latents on every rank (and on one, to compare)
-            latent_generator = torch.Generator().manual_seed(seed)
-        self.batches = batches
-        self.counter = StepCounter()
-        self.latent_generator = latent_generator
-        self.latent_dim = getattr(getattr(G, "config", None), "latent_dim", None)  # None: G takes images (translation)
-        self.shard = part or (0, 1)
 
-    @property
-    def done(self) -> int:
-        """Iterations completed so far (restored on resume)."""
-        return int(self.counter)
+    # the two players by the names the book uses: G and D are what each player's own update runs (its DDP replica
+    # with several processes), G_core and D_core the networks themselves
+    G = property(lambda self: self.replica("G"))
+    D = property(lambda self: self.replica(self.d_name))
+    G_core = property(lambda self: self.models["G"])
+    D_core = property(lambda self: self.models[self.d_name])
+    opt_g = property(lambda self: self.opt["G"])
+    opt_d = property(lambda self: self.opt[self.d_name])
 
-    def latents(self, n: int) -> torch.Tensor:
-        """``z ~ N(0, I)``, (n, latent_dim) on the device."""
-        if self.latent_dim is None:
-            raise ValueError("this generator has no latent_dim (it translates images); its step takes real images instead")
-        if self.latent_generator is not None:
-            rank, world = self.shard  # this process's rows of the global batch's latents
-            return torch.randn(n * world, self.latent_dim, generator=self.latent_generator)[rank::world].to(self.device)
-        return torch.randn(n, self.latent_dim, device=self.device)
-
-    def real(self, batch: torch.Tensor) -> torch.Tensor:
-        """A batch of real images in the players' memory format (channels-last on CUDA)."""
-        if self.device.type == "cuda" and batch.dim() == 4 and channels_last_enabled():
-            return batch.contiguous(memory_format=torch.channels_last)
-        return batch
-
-    def end_step(self) -> None:
-        """After both players' updates: move the EMA, step the schedules, count the iteration."""
-        if self.ema is not None:
-            self.ema.update(self.G_core)
-        for schedule in self.schedules.values():
-            schedule.step()
-        self.counter.increment()
-
-    def fit(
-        self,
-        step,
-        *,
-        steps: int,
-        callbacks: Sequence[Every] = (),
-        checkpoint: str | Path | None = None,
-        checkpoint_every: int = 500,
-        run: Mapping[str, Any] | None = None,
-        time_budget: float | None = None,
-        desc: str = "GAN",
-        progress: bool = True,
-        state: Mapping[str, Any] | None = None,
-    ) -> History:
-        """:func:`genlearn.train.fit` with this set-up's modules, optimizers and schedules checkpointed
-        (``state``: more objects with ``state_dict``/``load_state_dict`` to save, e.g. image pools)."""
-        modules = {"G": self.G_core, self.d_name: self.D_core, "steps": self.counter} | ({"G_ema": self.ema} if self.ema is not None else {})
-        optimizers = {"G": self.opt_g, self.d_name: self.opt_d} | self.schedules | dict(state or {})
-        if self.latent_generator is not None:  # a resumed run draws the latents that come next, not the first ones again
-            optimizers["latent_generator"] = _GeneratorState(self.latent_generator)
-        return fit(step, self.batches, steps=steps, modules=modules, optimizers=optimizers, callbacks=callbacks,
-                   checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run, time_budget=time_budget,
-                   desc=desc, progress=progress, distributed=self.distributed)  # fmt: skip
+    def fit(self, step, *, steps: int | None = None, state: Mapping[str, Any] | None = None, **changes: Any) -> History:
+        """:meth:`Setup.fit`; ``steps`` (the set-up's) and ``state`` (more objects to checkpoint) are genlearn 0.2's
+        arguments, ``changes`` override the run's :class:`~genlearn.train.loop.FitOptions`."""
+        if steps is not None and steps != self.steps:
+            raise ValueError(f"this set-up was built for {self.steps} steps, not {steps}")
+        self.state.update(state or {})
+        return super().fit(step, **changes)
 
     def trained(self, history: History) -> Trained:
-        """Both players in eval mode; the network to sample from (the EMA copy where kept) and the history."""
-        self.G_core.eval(), self.D_core.eval()
-        return Trained(self.ema.model if self.ema is not None else self.G_core, history)
+        """Both players in eval mode; the network to sample from (the EMA copy where kept, else G) and the history."""
+        return super().trained(history, "G")
 
 
 __all__ = ["OPTIMIZERS", "Adversarial", "AdversarialConfig", "StepCounter", "frozen"]

@@ -16,18 +16,18 @@ linearly to 0 (the paper's 100 + 100 epochs), batch 1 in the paper.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
 from genlearn.losses import cycle_consistency_loss, d_loss_lsgan, g_loss_lsgan, identity_loss
 from genlearn.models.cyclegan import CycleGAN, CycleGANDiscriminators
-from genlearn.runtime import autocast, backward_and_step
+from genlearn.train.precision import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
-from genlearn.train.distributed import Distributed, shard
+from genlearn.train.distributed import shard
 from genlearn.train.image_pool import ImagePool
-from genlearn.train.loop import Every, InfiniteBatches, Trained
+from genlearn.train.batches import UnpairedBatches
+from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 @dataclass(frozen=True)
@@ -53,31 +53,6 @@ class CycleGANTrainConfig(AdversarialConfig):
         super().__post_init__()
         if self.lambda_cycle < 0 or self.lambda_identity < 0 or self.pool_size < 0:
             raise ValueError(f"lambda_cycle, lambda_identity and pool_size must be >= 0, got {self.lambda_cycle}, {self.lambda_identity}, {self.pool_size}")
-
-
-class UnpairedBatches:
-    """``(a, b)`` batches from two domains of any sizes, each its own resumable shuffled stream
-    (``shard=(rank, world_size)``: this process's share of each, as in :class:`~genlearn.train.loop.InfiniteBatches`).
-
-    Chapter 7.
-    """
-
-    def __init__(self, x_a: torch.Tensor, x_b: torch.Tensor, *, batch_size: int, seed: int = 0, device: torch.device | str = "cpu",
-                 shard: tuple[int, int] | None = None):  # fmt: skip
-        self.a = InfiniteBatches(x_a, batch_size=min(batch_size, len(x_a)), seed=seed, device=device, shard=shard)
-        self.b = InfiniteBatches(x_b, batch_size=min(batch_size, len(x_b)), seed=seed + 1, device=device, shard=shard)
-
-    def __iter__(self) -> "UnpairedBatches":
-        return self
-
-    def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return next(self.a), next(self.b)
-
-    def state_dict(self) -> dict:
-        return {"a": self.a.state_dict(), "b": self.b.state_dict()}
-
-    def load_state_dict(self, state: Mapping) -> None:
-        self.a.load_state_dict(state["a"]), self.b.load_state_dict(state["b"])
 
 
 def generator_step(G: CycleGAN, D: CycleGANDiscriminators, opt_g: torch.optim.Optimizer, a: torch.Tensor, b: torch.Tensor, *,
@@ -129,14 +104,8 @@ def train_cyclegan(
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 500,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "CycleGAN",
-    progress: bool = True,
-    distributed: Distributed | None = None,
+    fit: FitOptions | None = None,
+    **options: Any,
 ) -> Trained:
     """Train both mappings on unpaired images ``x_a`` (N_A, C_A, S, S) and ``x_b`` (N_B, C_B, S, S) for ``steps`` iterations.
 
@@ -155,9 +124,10 @@ def train_cyclegan(
     if config.lambda_identity > 0 and x_a.shape[1] != x_b.shape[1]:
         raise ValueError(f"the identity loss feeds each generator images of its target domain, so both domains need the same "
                          f"channels, got {x_a.shape[1]} and {x_b.shape[1]}; set lambda_identity=0")  # fmt: skip
-    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device, shard=shard(distributed))
-    setup = Adversarial(G, D, config=config, steps=steps, seed=seed, device=device, batches=batches, distributed=distributed)
-    pools = {"pool_A": ImagePool(config.pool_size, seed=seed), "pool_B": ImagePool(config.pool_size, seed=seed + 1)}
+    fit = fit_options(fit, options, desc="CycleGAN", where="train_cyclegan")
+    batches = UnpairedBatches(x_a, x_b, batch_size=config.batch_size, seed=seed, device=device, shard=shard(fit.distributed))
+    pools = {"pool_A": ImagePool(config.pool_size, seed=seed), "pool_B": ImagePool(config.pool_size, seed=seed + 1)}  # checkpointed
+    setup = Adversarial(G, D, config=config, steps=steps, seed=seed, device=device, batches=batches, state=pools, fit=fit)
 
     def step(batch) -> dict[str, float]:
         a, b = (setup.real(t) for t in batch)  # (N, C_A, S, S), (N, C_B, S, S)
@@ -168,8 +138,7 @@ def train_cyclegan(
         setup.end_step()
         return logs
 
-    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        run=run, time_budget=time_budget, desc=desc, progress=progress, state=pools)  # fmt: skip
+    history = setup.fit(step)
     return setup.trained(history)
 
 

@@ -12,16 +12,16 @@ Adam 1e-3 (Sec. 4.1); batch 4.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import torch
 
 from genlearn.checks import check_images
 from genlearn.losses.style import content_loss, gram_matrix, style_loss, total_variation_loss
 from genlearn.models.transform_net import TransformNet
-from genlearn.train.distributed import Distributed, shard, wrap
-from genlearn.train.loop import Every, InfiniteBatches, Trained, fit
+from genlearn.train.loop import FitOptions, Trained, fit_options
+from genlearn.train.precision import Precision
+from genlearn.train.setup import Setup, adam
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ def fast_style_step(net: TransformNet, opt: torch.optim.Optimizer, features: tor
     return {"content": lc.item(), "style": ls.item(), "tv": tv.item(), "loss": loss.item()}
 
 
+FLOAT32 = Precision.float32("the loss reaches about 1e9 (style weight 1e6), beyond float16's range, and fast_style_step "
+                            "(printed in chapter 10) has no loss scaler")
+
+
 def train_fast_style(
     net: TransformNet,
     content: torch.Tensor,
@@ -76,38 +80,32 @@ def train_fast_style(
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 500,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "fast style",
-    progress: bool = True,
-    distributed: Distributed | None = None,
+    fit: FitOptions | None = None,
+    **options: Any,
 ) -> Trained:
     """Train ``net`` on content crops ``content`` (N, 3, S, S) for the style image ``style`` (1, 3, H, W).
 
-    Returns :class:`~genlearn.train.Trained` ``(net, history)``, the network in eval mode. ``distributed``: train
-    with DDP on several processes, ``config.batch_size`` being the global batch (:mod:`genlearn.train.distributed`).
+    Returns :class:`~genlearn.train.Trained` ``(net, history)``, the network in eval mode. ``fit``: callbacks,
+    checkpoint, budget, progress, distributed (:class:`~genlearn.train.loop.FitOptions`); with several processes
+    ``config.batch_size`` is the global batch. Runs in float32 (:data:`FLOAT32` says why).
 
     Chapter 10.
     """
     check_images(content, name="the content crops", channels=3)
     check_images(style, name="the style image", channels=3)
-    net, features = net.to(device).train(), features.to(device)
+    fit = fit_options(fit, options, desc="fast style", where="train_fast_style")
+    features = features.to(device)
     with torch.no_grad():
         grams = {name: gram_matrix(f) for name, f in features.extract(style.to(device), features.style_layers).items()}  # (1, C, C)
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    batches = InfiniteBatches(content, batch_size=config.batch_size, seed=seed, device=device, shard=shard(distributed))
-    net_train = wrap(net, distributed)  # the DDP replica with several processes
+    setup = Setup({"net": net}, content, optimizers={"net": adam(config.lr)}, optimizer_keys={"net": "opt"}, batch_size=config.batch_size,
+                  steps=steps, seed=seed, device=device, fit=fit, precision=FLOAT32)  # fmt: skip
+    net_train, opt = setup.replica("net"), setup.opt["net"]  # the DDP replica with several processes
 
     def step(x: torch.Tensor) -> dict[str, float]:  # (B, 3, S, S): one tensor, so batches come unwrapped
         return fast_style_step(net_train, opt, features, x, grams, config)
 
-    history = fit(step, batches, steps=steps, modules={"net": net}, optimizers={"opt": opt}, callbacks=callbacks, checkpoint=checkpoint,
-                  checkpoint_every=checkpoint_every, run=run, time_budget=time_budget, desc=desc, progress=progress,
-                  distributed=distributed)  # fmt: skip
-    return Trained(net.eval(), history)
+    history = setup.fit(step)
+    return setup.trained(history)
 
 
-__all__ = ["FastStyleConfig", "fast_style_step", "train_fast_style"]
+__all__ = ["FLOAT32", "FastStyleConfig", "fast_style_step", "train_fast_style"]

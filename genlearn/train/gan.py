@@ -13,18 +13,16 @@ GAN, DCGAN and the conditional GAN (pass labels ``y``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
 from genlearn.losses import D_LOSSES, G_LOSSES, r1_penalty
-from genlearn.runtime import autocast, backward_and_step
+from genlearn.train.precision import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
-from genlearn.train.distributed import Distributed
 from genlearn.train.ema import EMA
-from genlearn.train.loop import Every, Trained
+from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 def _call(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -187,14 +185,8 @@ def train_gan(
     seed: int = 0,
     device: torch.device | str = "cpu",
     ema: EMA | None = None,
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 500,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "GAN",
-    progress: bool = True,
-    distributed: Distributed | None = None,
+    fit: FitOptions | None = None,
+    **options: Any,
 ) -> Trained:
     """Alternate :func:`d_step` and :func:`g_step` for ``steps`` iterations on data ``x`` (and labels ``y``).
 
@@ -211,7 +203,8 @@ def train_gan(
     Chapters 1, 2 and 3.
     """
     data = (x,) if y is None else (x, y)
-    setup = Adversarial(G, D, *data, config=config, steps=steps, seed=seed, device=device, ema=ema, distributed=distributed)
+    fit = fit_options(fit, options, desc="GAN", where="train_gan")
+    setup = Adversarial(G, D, *data, config=config, steps=steps, seed=seed, device=device, ema=ema, fit=fit)
 
     def step(batch) -> dict[str, float]:
         x_real, y_real = (batch, None) if y is None else batch
@@ -225,8 +218,7 @@ def train_gan(
         setup.end_step()
         return logs
 
-    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        run=run, time_budget=time_budget, desc=desc, progress=progress)  # fmt: skip
+    history = setup.fit(step)
     return setup.trained(history)
 
 

@@ -18,16 +18,16 @@ import math
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
-import torch
 from torch import nn
 
 from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint
 from genlearn.train.distributed import Distributed, agree
-from genlearn.train.schedules import linear_decay  # noqa: F401  (its old home)
+from genlearn.train.precision import Precision
+from genlearn.train.batches import InfiniteBatches, UnevenBatchError  # noqa: F401  (their first home; chapter 0 imports them from genlearn.train)
 
 StepFn = Callable[[Any], Mapping[str, float]]
 
@@ -84,77 +84,6 @@ class NonFiniteLossError(FloatingPointError):
 
     Chapter 0.
     """
-
-
-class UnevenBatchError(ValueError):
-    """A global batch of ``batch_size`` that ``world_size`` processes cannot share equally.
-
-    Chapter 0 (the page "Beyond one GPU").
-    """
-
-    def __init__(self, batch_size: int, world_size: int):
-        self.batch_size, self.world_size = batch_size, world_size
-        super().__init__(f"a batch of {batch_size} cannot be split evenly over {world_size} processes; use a multiple of {world_size}")
-
-
-class InfiniteBatches:
-    """Endless shuffled mini-batches over in-memory tensors, resumable from a state dict.
-
-    Epoch ``e`` uses the permutation drawn from ``seed + e``, so the batch order depends only
-    on ``(seed, position)``, never on the global RNG.
-
-    Args:
-        *tensors: tensors with the same first dimension ``N`` (e.g. images and labels).
-        batch_size: rows per batch; the last incomplete batch of an epoch is dropped.
-        seed: seed of the shuffling.
-        device: where to put the batches.
-        shard: ``(rank, world_size)`` for distributed training: every process draws the same global batch
-            of ``batch_size`` rows and keeps rows ``rank, rank + world_size, ...`` of it (None: all of it).
-
-    Chapters 0 and 1.
-    """
-
-    def __init__(self, *tensors: torch.Tensor, batch_size: int, seed: int = 0, device: torch.device | str = "cpu",
-                 shard: tuple[int, int] | None = None):  # fmt: skip
-        if not tensors:
-            raise ValueError("InfiniteBatches needs at least one tensor")
-        n = tensors[0].shape[0]
-        if any(t.shape[0] != n for t in tensors):
-            raise ValueError(f"all tensors need the same first dimension, got {[tuple(t.shape) for t in tensors]}")
-        if not 1 <= batch_size <= n:
-            raise ValueError(f"batch_size must be between 1 and the dataset size {n}, got {batch_size}")
-        rank, world = shard or (0, 1)
-        if not 0 <= rank < world:
-            raise ValueError(f"shard needs 0 <= rank < world_size, got {shard}")
-        if batch_size % world:
-            raise UnevenBatchError(batch_size, world)
-        self.tensors, self.batch_size, self.seed, self.device = tensors, batch_size, seed, torch.device(device)
-        self.rank, self.world = rank, world
-        self.epoch, self.position = 0, 0
-        self._perm = self._permutation()
-
-    def _permutation(self) -> torch.Tensor:
-        g = torch.Generator().manual_seed(self.seed + self.epoch)
-        return torch.randperm(self.tensors[0].shape[0], generator=g)
-
-    def __iter__(self) -> "InfiniteBatches":
-        return self
-
-    def __next__(self) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        if self.position + self.batch_size > len(self._perm):
-            self.epoch, self.position = self.epoch + 1, 0
-            self._perm = self._permutation()
-        idx = self._perm[self.position : self.position + self.batch_size][self.rank :: self.world]  # this process's share
-        self.position += self.batch_size
-        batch = tuple(t[idx].to(self.device, non_blocking=True) for t in self.tensors)
-        return batch[0] if len(batch) == 1 else batch
-
-    def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
-
-    def load_state_dict(self, state: Mapping[str, int]) -> None:
-        self.seed, self.epoch, self.position = state["seed"], state["epoch"], state["position"]
-        self._perm = self._permutation()
 
 
 @dataclass
@@ -217,31 +146,12 @@ def _progress(total: int, initial: int, desc: str, enabled: bool):
     return tqdm(total=total, initial=initial, desc=desc, disable=not enabled, dynamic_ncols=True, mininterval=0.5)
 
 
-def fit(
-    step_fn: StepFn,
-    batches: Any,
-    *,
-    steps: int,
-    modules: Mapping[str, nn.Module],
-    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 500,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "train",
-    progress: bool = True,
-    postfix_every: int = 10,
-    distributed: Distributed | None = None,
-) -> History:
-    """Run ``step_fn(next(batches))`` until ``steps`` steps are done (or ``time_budget`` seconds pass).
+@dataclass(frozen=True)
+class FitOptions:
+    """How a run executes, as opposed to what it learns (that is the trainer's config): one object that every
+    trainer takes as ``fit=`` and hands on to :func:`fit` unchanged.
 
     Args:
-        step_fn: one training update; returns a dict of floats (losses, scores).
-        batches: an iterator of batches; an :class:`InfiniteBatches` is checkpointed and resumed too.
-        steps: total number of steps of the run (not the number still to do).
-        modules, optimizers: saved in checkpoints and restored on resume (learning-rate schedules
-            have the same ``state_dict`` interface and may go with the optimizers).
         callbacks: :class:`Every` hooks, e.g. a sample grid or a metric every 500 steps.
         checkpoint: file to save to and resume from; None keeps everything in memory.
         checkpoint_every: steps between checkpoints (one is also written at the end, on
@@ -251,12 +161,84 @@ def fit(
             can rebuild the model.
         time_budget: stop after this many seconds of training (checkpointed, resumable); the
             history's ``"stop"`` event says whether the budget or the step count ended the run.
-        desc: progress-bar label.
+        desc: progress-bar label (None: the trainer's own, e.g. "DCGAN").
         progress: show a tqdm bar (notebook-aware).
-        postfix_every: refresh the bar's loss read-out every this many steps.
         distributed: with several processes (:mod:`genlearn.train.distributed`), only rank 0 saves the
             checkpoint and shows progress (every rank resumes from it), and a stop (budget, signal) that any
             rank sees is taken by all of them after the same step.
+        precision: mixed precision and channels-last on CUDA (:class:`~genlearn.train.precision.Precision`),
+            decided once when the trainer's set-up is built; a trainer that must run in float32 overrides it
+            and says why.
+        plan: a :class:`~genlearn.train.budget.StepPlan` whose total may move during the run (re-planned to a time
+            budget): the loop runs to it, the set-up's schedules decay over it, and it is checkpointed.
+
+    Chapter 0.
+    """
+
+    callbacks: Sequence[Every] = ()
+    checkpoint: str | Path | None = None
+    checkpoint_every: int = 500
+    run: Mapping[str, Any] | None = None
+    time_budget: float | None = None
+    desc: str | None = None
+    progress: bool = True
+    distributed: Distributed | None = None
+    precision: Precision = Precision()
+    plan: Any = None
+
+    def __post_init__(self) -> None:
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"time_budget must be > 0 seconds (or None), got {self.time_budget}")
+
+    def but(self, **changes: Any) -> "FitOptions":
+        """A copy with ``changes``, e.g. ``options.but(progress=False)``."""
+        return replace(self, **changes)
+
+
+FIT_OPTIONS = tuple(f.name for f in fields(FitOptions))
+
+
+def fit_options(fit: FitOptions | None, options: Mapping[str, Any], *, desc: str, where: str = "the trainer", **defaults: Any) -> FitOptions:
+    """``fit`` (default: :class:`FitOptions` with the trainer's ``defaults``) with the keyword arguments a trainer of
+    genlearn 0.2 took one by one (``callbacks=``, ``checkpoint=``, ``time_budget=``, ...) folded in, and ``desc``
+    where none was given.
+
+    Chapter 0.
+    """
+    unknown = sorted(set(options) - set(FIT_OPTIONS))
+    if unknown:
+        raise TypeError(f"{where} got unexpected keyword arguments {unknown}; its run options are {', '.join(FIT_OPTIONS)}")
+    fit = (fit or FitOptions(**defaults)).but(**options)
+    return fit if fit.desc is not None else fit.but(desc=desc)
+
+
+def fit(
+    step_fn: StepFn,
+    batches: Any,
+    *,
+    steps: int,
+    modules: Mapping[str, nn.Module],
+    states: Mapping[str, Any] | None = None,
+    options: FitOptions | None = None,
+    postfix_every: int = 10,
+    optimizers: Mapping[str, Any] | None = None,
+    **legacy: Any,
+) -> History:
+    """Run ``step_fn(next(batches))`` until ``steps`` steps are done (or ``options.time_budget`` seconds pass).
+
+    Args:
+        step_fn: one training update; returns a dict of floats (losses, scores).
+        batches: an iterator of batches; an :class:`InfiniteBatches` is checkpointed and resumed too.
+        steps: total number of steps of the run (not the number still to do).
+        modules: saved in checkpoints and restored on resume.
+        states: more objects with ``state_dict`` / ``load_state_dict`` saved and restored with them: optimizers,
+            learning-rate schedules, image pools (``optimizers=`` is the same, its first name; both are
+            stored under the checkpoint's ``"optimizers"``).
+        options: callbacks, checkpoint, budget, progress, distributed (:class:`FitOptions`); the same names
+            may also be passed as keyword arguments, e.g. ``fit(step, batches, steps=40, modules=m, progress=False)``.
+        postfix_every: refresh the bar's loss read-out every this many steps.
 
     Returns:
         The :class:`History` of the whole run (resumed runs include the earlier steps).
@@ -267,6 +249,14 @@ def fit(
 
     Chapter 0.
     """
+    opts = fit_options(options, legacy, desc="train", where="fit()")
+    callbacks, checkpoint, checkpoint_every, run = opts.callbacks, opts.checkpoint, opts.checkpoint_every, opts.run
+    time_budget, desc, progress, distributed = opts.time_budget, opts.desc, opts.progress, opts.distributed
+    optimizers = {**(optimizers or {}), **(states or {})}
+    plan = opts.plan
+
+    def total() -> int:  # the run's steps: fixed, or a plan's current total
+        return steps if plan is None else int(plan)
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
     history, start = History(), 0
@@ -277,6 +267,8 @@ def fit(
         history = History.from_state_dict(payload["extra"]["history"])
         if resumable and "batches" in payload["extra"]:
             batches.load_state_dict(payload["extra"]["batches"])
+        if plan is not None and "plan" in payload["extra"]:
+            plan.load_state_dict(payload["extra"]["plan"])
 
     main = distributed is None or distributed.is_main
 
@@ -286,15 +278,17 @@ def fit(
         extra = {"history": history.state_dict()}
         if resumable:
             extra["batches"] = batches.state_dict()
+        if plan is not None:
+            extra["plan"] = plan.state_dict()
         save_checkpoint(checkpoint, modules=modules, optimizers=optimizers, step=step, run=run, extra=extra)
 
     for m in modules.values():
         m.train()
-    bar = _progress(steps, start, desc, progress and main)
+    bar = _progress(total(), start, desc, progress and main)
     began, step, mid_step = time.perf_counter(), start, False
     try:
         with deferred_signals() as signals:
-            while step < steps:
+            while step < total():
                 mid_step = True  # from here until the step's bookkeeping is done, the state is half-applied
                 logs = step_fn(next(batches))
                 bad = {k: v for k, v in logs.items() if not math.isfinite(float(v))}
@@ -307,13 +301,15 @@ def fit(
                 step += 1
                 history.append(step, logs)
                 mid_step = False
+                if bar.total != total():  # re-planned
+                    bar.total = total()
                 bar.update(1)
-                if step % postfix_every == 0 or step == steps:
+                if step % postfix_every == 0 or step == total():
                     bar.set_postfix({k: f"{float(v):.3g}" for k, v in logs.items()}, refresh=False)
                 for cb in callbacks:
-                    if step % cb.n == 0 or step == steps:
+                    if step % cb.n == 0 or step == total():
                         cb.fn(step, history)
-                over_budget = time_budget is not None and time.perf_counter() - began > time_budget and step < steps
+                over_budget = time_budget is not None and time.perf_counter() - began > time_budget and step < total()
                 if distributed is not None and distributed.active:  # every rank stops after the same step
                     code = agree(bool(signals), distributed), agree(over_budget, distributed)
                     signals[:] = signals or ([signal.SIGTERM] if code[0] else [])
@@ -324,7 +320,7 @@ def fit(
                     save(step)
                 if over_budget:
                     if main:
-                        bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{steps}")
+                        bar.write(f"{desc}: time budget of {time_budget:g} s reached at step {step}/{total()}")
                     history.record("stop", step, "budget")
                     break
     except KeyboardInterrupt as e:
@@ -339,25 +335,7 @@ def fit(
             print(f"{name}: stopped after step {step}; {where}")
         raise
     bar.close()
-    if step >= steps and step > start:
+    if step >= total() and step > start:
         history.record("stop", step, "steps")
     save(step)
     return history
-
-
-def plan_steps(trainer: Callable[..., Any], max_steps: int, budget_s: float, trial: int = 40, warmup: int = 10) -> tuple[int, float]:
-    """The steps that fit ``budget_s`` on this machine, from a throwaway run of ``trial`` steps (the
-    first ``warmup`` not timed), at most ``max_steps``; returns ``(steps, seconds per step)``.
-
-    Planning the count, instead of only stopping at the budget, lets the learning-rate decays finish
-    on a slow machine too.
-
-    Chapter 11.
-    """
-    trial = min(trial, max_steps)
-    if trial <= warmup + 1:
-        return max_steps, 0.0
-    marks: list[float] = []
-    trainer(trial, progress=False, callbacks=[Every(1, lambda step, history: marks.append(time.perf_counter()))])
-    per_step = (marks[-1] - marks[warmup - 1]) / (trial - warmup)
-    return max(1, min(max_steps, int(0.9 * budget_s / per_step))), per_step  # 10% left for start-up and saving

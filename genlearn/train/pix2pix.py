@@ -13,17 +13,15 @@ Adam 2e-4 with beta1 0.5 for both (Sec. 3.3); batch 1 in most of the paper's exp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
 from genlearn.losses import d_loss_patch_bce, g_loss_patch_bce, l1_reconstruction_loss
 from genlearn.models.pix2pix import ConditionalPatchDiscriminator, UnetGenerator
-from genlearn.runtime import autocast, backward_and_step
+from genlearn.train.precision import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
-from genlearn.train.distributed import Distributed
-from genlearn.train.loop import Every, Trained
+from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 @dataclass(frozen=True)
@@ -85,14 +83,8 @@ def train_pix2pix(
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 500,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "pix2pix",
-    progress: bool = True,
-    distributed: Distributed | None = None,
+    fit: FitOptions | None = None,
+    **options: Any,
 ) -> Trained:
     """Train G to map inputs ``x`` (N, C_in, S, S) to their targets ``y`` (N, C_out, S, S) for ``steps`` iterations.
 
@@ -104,7 +96,8 @@ def train_pix2pix(
     """
     if x.shape[0] != y.shape[0] or x.shape[-2:] != y.shape[-2:]:
         raise ValueError(f"pix2pix trains on pairs: x and y need the same count and size, got {tuple(x.shape)} and {tuple(y.shape)}")
-    setup = Adversarial(G, D, x, y, config=config, steps=steps, seed=seed, device=device, distributed=distributed)
+    fit = fit_options(fit, options, desc="pix2pix", where="train_pix2pix")
+    setup = Adversarial(G, D, x, y, config=config, steps=steps, seed=seed, device=device, fit=fit)
 
     def step(batch) -> dict[str, float]:
         xb, yb = (setup.real(t) for t in batch)  # (N, C_in, S, S), (N, C_out, S, S)
@@ -118,8 +111,7 @@ def train_pix2pix(
         setup.end_step()
         return logs
 
-    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        run=run, time_budget=time_budget, desc=desc, progress=progress)  # fmt: skip
+    history = setup.fit(step)
     return setup.trained(history)
 
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from typing import SupportsInt
+
 import torch
 
 
-def linear_decay(optimizer: torch.optim.Optimizer, steps: int, fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
+def linear_decay(optimizer: torch.optim.Optimizer, steps: int | SupportsInt, fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
     """Keep the learning rate for the first ``1 - fraction`` of ``steps``, then fall linearly to 0 at ``steps``.
 
-    Call ``.step()`` once per training step. Its ``last_epoch`` counts the steps done and its
+    ``steps`` may be a :class:`~genlearn.train.budget.StepPlan`, read at every step. Call ``.step()`` once per training step. Its ``last_epoch`` counts the steps done and its
     state dict goes into checkpoints with the optimizers', so a resumed run continues the schedule.
 
     Chapter 2.
     """
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")
-    start = steps * (1.0 - fraction)  # first step of the decay
 
     def factor(step: int) -> float:
-        return 1.0 if step < start or fraction == 0 else max(0.0, (steps - step) / (steps - start))
+        total = int(steps)  # read at every step: a re-planned run (a StepPlan) decays over its current plan
+        start = total * (1.0 - fraction)  # first step of the decay
+        return 1.0 if step < start or fraction == 0 else max(0.0, (total - step) / (total - start))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 

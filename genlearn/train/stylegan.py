@@ -16,19 +16,17 @@ Losses are the non-saturating logistic ones of both papers (``d_loss="bce"``, ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
 from genlearn.losses import G_LOSSES, path_length_penalty
 from genlearn.models.stylegan import StyleGANGenerator
-from genlearn.runtime import backward_and_step
+from genlearn.train.precision import backward_and_step
 from genlearn.train.adversarial import Adversarial, frozen
-from genlearn.train.distributed import Distributed
 from genlearn.train.gan import GANConfig, d_step
-from genlearn.train.loop import Every, Trained
+from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 @dataclass(frozen=True)
@@ -146,14 +144,8 @@ def train_stylegan(
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 500,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "StyleGAN2",
-    progress: bool = True,
-    distributed: Distributed | None = None,
+    fit: FitOptions | None = None,
+    **options: Any,
 ) -> Trained:
     """Train ``G`` and ``D`` on images ``x`` (N, C, S, S) in [-1, 1]; returns the network to sample from and the history.
 
@@ -162,8 +154,9 @@ def train_stylegan(
 
     Chapter 11.
     """
-    setup = Adversarial(G, D, x, config=config, steps=steps, seed=seed, device=device, distributed=distributed)
-    pl_mean = PathLengthMean().to(setup.device)
+    fit = fit_options(fit, options, desc="StyleGAN2", where="train_stylegan")
+    pl_mean = PathLengthMean().to(device)  # checkpointed with the set-up
+    setup = Adversarial(G, D, x, config=config, steps=steps, seed=seed, device=device, state={"pl_mean": pl_mean}, fit=fit)
     G, G_train = setup.G_core, setup.G  # G_train: G's DDP replica with several processes, used only in G's own updates
 
     def step(batch: torch.Tensor) -> dict[str, float]:
@@ -181,8 +174,7 @@ def train_stylegan(
         setup.end_step()
         return logs
 
-    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every, run=run,
-                        time_budget=time_budget, desc=desc, progress=progress, state={"pl_mean": pl_mean})  # fmt: skip
+    history = setup.fit(step)
     return setup.trained(history)
 
 

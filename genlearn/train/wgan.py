@@ -40,19 +40,17 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
 from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
 from genlearn.models.critic import has_batch_norm
-from genlearn.runtime import autocast, backward_and_step
+from genlearn.train.precision import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
-from genlearn.train.distributed import Distributed
 from genlearn.train.ema import EMA
-from genlearn.train.loop import Every, Trained
+from genlearn.train.loop import FitOptions, Trained, fit_options
 
 CONSTRAINTS = ("clip", "gp")
 
@@ -205,14 +203,8 @@ def train_wgan(
     seed: int = 0,
     device: torch.device | str = "cpu",
     ema: EMA | None = None,
-    callbacks: Sequence[Every] = (),
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 200,
-    run: Mapping[str, Any] | None = None,
-    time_budget: float | None = None,
-    desc: str = "WGAN",
-    progress: bool = True,
-    distributed: Distributed | None = None,
+    fit: FitOptions | None = None,
+    **options: Any,
 ) -> Trained:
     """Train ``G`` against ``critic`` on data ``x`` for ``steps`` generator updates.
 
@@ -237,8 +229,8 @@ def train_wgan(
             "the gradient penalty needs per-sample gradients, but the critic has batch norm, which mixes the samples "
             "of a batch; use CriticConfig(norm='layer') or norm='none' (Gulrajani et al. 2017, Sec. 4)"
         )
-    setup = Adversarial(G, critic, x, config=config, steps=steps, seed=seed, device=device, ema=ema, d_name="critic",
-                        distributed=distributed)  # fmt: skip
+    fit = fit_options(fit, options, desc="WGAN", where="train_wgan", checkpoint_every=200)
+    setup = Adversarial(G, critic, x, config=config, steps=steps, seed=seed, device=device, ema=ema, d_name="critic", fit=fit)  # fmt: skip
     world = setup.shard[1]  # processes sharing each global batch (1 without DDP)
 
     def step(x_real: torch.Tensor) -> dict[str, float]:
@@ -256,8 +248,7 @@ def train_wgan(
         setup.end_step()
         return logs
 
-    history = setup.fit(step, steps=steps, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        run=run, time_budget=time_budget, desc=desc, progress=progress)  # fmt: skip
+    history = setup.fit(step)
     return setup.trained(history)
 
 
