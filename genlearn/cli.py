@@ -227,7 +227,7 @@ def _distributed(args):
 
 def sample(args) -> int:
     import genlearn
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.checkpoint import checkpoint_path, load_checkpoint
 
     if args.n < 1:
         raise UsageError(f"--n must be >= 1, got {args.n}")
@@ -292,7 +292,7 @@ def _write_image(path: Path, x: torch.Tensor) -> None:
 
 def translate(args) -> int:
     import genlearn
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.checkpoint import checkpoint_path, load_checkpoint
     from genlearn.data.folders import IMAGE_SUFFIXES
 
     ckpt = checkpoint_path(args.run)
@@ -469,16 +469,11 @@ def _content_and_style(args) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _stylize_adain(args, content: torch.Tensor, style: torch.Tensor, device) -> int:
     import genlearn
-    from genlearn.models.adain import AdaINConfig, build_adain
 
     payload = _checked_run(args, "adain")
     check_writable(args.out.parent, "the stylized image")
-    if args.weights is None:
-        model = genlearn.load(payload["path"], device=device)
-    else:  # the encoder's weights from --weights (a VGG-19 run on a machine without torchvision's cache)
-        model = build_adain(AdaINConfig.from_dict(payload["model_config"]), args.weights)
-        model.decoder.load_state_dict(payload["modules"]["decoder"])
-        model = model.to(device).eval()
+    # --weights: the encoder's weights file (a VGG-19 run on a machine without torchvision's cache)
+    model = genlearn.load(payload["path"], device=device, encoder_weights=args.weights)
     _write_image(args.out, model.stylize(content.to(device), style.to(device), alpha=args.alpha)[0].cpu())
     print(f"wrote {args.out}: {args.content} in the style of {args.style} (AdaIN, alpha {args.alpha:g})")
     return 0
@@ -486,7 +481,7 @@ def _stylize_adain(args, content: torch.Tensor, style: torch.Tensor, device) -> 
 
 def _checked_run(args, model: str) -> dict:
     """The checkpoint of ``--run`` if it is a run of ``model`` (its path under "path"); else one sentence."""
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.checkpoint import checkpoint_path, load_checkpoint
 
     train = "fast-style --style STYLE" if model == "fast-style" else model
     if args.run is None:
@@ -523,7 +518,7 @@ def _stylize_fast(args, device) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (argparse's own usage errors exit 2 as well)."""
     from genlearn.data import DatasetUnavailableError, ImageFolderError
-    from genlearn.train.checkpoint import CheckpointError
+    from genlearn.checkpoint import CheckpointError
     from genlearn.train.loop import Interrupted
 
     args = build_parser().parse_args(argv)
