@@ -255,3 +255,43 @@ def test_unwrap_takes_the_model_out_of_a_replica_without_importing_it():
 
     holder = Holder()
     assert unwrap(holder) is holder
+
+
+def test_no_import_cycles_even_through_imports_inside_functions():
+    """The modules import each other in one direction only. A late import inside a function dodges Python's
+    circular-import error but still ties two modules together, so imports anywhere in a file count (as in
+    the architecture review's import_cycles.py); a package importing its own submodules (re-exports) does not."""
+    import ast
+    from pathlib import Path
+
+    root = Path(genlearn.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = ("genlearn", *path.relative_to(root).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def imported(name: str, path: Path) -> set[str]:
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(package[: len(package) - node.level + 1] + [node.module or ""]).strip(".") if node.level else node.module
+                found |= {base} | {f"{base}.{a.name}" for a in node.names}
+        return {m for m in found if m in modules and m != name and not m.startswith(name + ".")}
+
+    graph = {name: imported(name, path) for name, path in modules.items()}
+    cycles, done = [], set()
+
+    def visit(name: str, stack: list[str]) -> None:
+        if name in stack:
+            cycles.append(" -> ".join(stack[stack.index(name):] + [name]))
+        elif name not in done:
+            for other in sorted(graph[name]):
+                visit(other, stack + [name])
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert cycles == []
