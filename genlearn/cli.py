@@ -33,6 +33,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from genlearn.data.image_files import read_image, write_image
 from genlearn.recipes import MODELS, UsageError, recipe
 from genlearn.runtime import PROFILES
 from genlearn.train.precision import Precision
@@ -243,7 +244,7 @@ def _distributed(args):
 
 def sample(args) -> int:
     import genlearn
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.checkpoint import checkpoint_path, load_checkpoint
 
     if args.n < 1:
         raise UsageError(f"--n must be >= 1, got {args.n}")
@@ -278,37 +279,9 @@ def sample(args) -> int:
     return 0
 
 
-def _read_image(path: Path, channels: int, size: int | None) -> torch.Tensor:
-    """One image file, grayscale or RGB to ``channels``: centre-cropped and resized to ``size`` -> (C, S, S),
-    or as it is for ``size=None`` -> (C, H, W)."""
-    from PIL import Image, UnidentifiedImageError
-
-    from genlearn.checks import from_uint8
-    from genlearn.data.folders import _center_square
-
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L" if channels == 1 else "RGB")
-            if size is not None:
-                im = _center_square(im).resize((size, size), Image.Resampling.BICUBIC)
-            x = torch.from_numpy(np.asarray(im).copy())
-    except (UnidentifiedImageError, OSError) as e:
-        raise UsageError(f"{path} is not a readable image ({type(e).__name__})") from None
-    return from_uint8(x[None] if channels == 1 else x.permute(2, 0, 1))
-
-
-def _write_image(path: Path, x: torch.Tensor) -> None:
-    from PIL import Image
-
-    from genlearn.checks import to_unit
-
-    array = (to_unit(x.clamp(-1, 1)) * 255).round().to(torch.uint8).cpu().numpy()  # (C, S, S)
-    Image.fromarray(array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)).save(path)
-
-
 def translate(args) -> int:
     import genlearn
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.checkpoint import checkpoint_path, load_checkpoint
     from genlearn.data.folders import IMAGE_SUFFIXES
 
     ckpt = checkpoint_path(args.run)
@@ -336,11 +309,11 @@ def translate(args) -> int:
         done, skipped = 0, []
         for f in files:
             try:
-                x = _read_image(f, source, size)[None]  # (1, C, S, S)
-            except UsageError:
+                x = read_image(f, source, size)[None]  # (1, C, S, S)
+            except ValueError:
                 skipped.append(f.name)
                 continue
-            _write_image(args.out / f"{f.stem}.png", model.translate(x, args.direction)[0])
+            write_image(args.out / f"{f.stem}.png", model.translate(x, args.direction)[0])
             done += 1
         if skipped:
             warnings.warn(f"skipped {len(skipped)} files that are not readable images: {', '.join(skipped[:5])}")
@@ -364,7 +337,11 @@ def translate(args) -> int:
         print(f"translated {len(x)} images {args.direction} into {args.out}")
         return 0
     check_writable(args.out.parent, "the translation")
-    _write_image(args.out, model.translate(_read_image(args.input, source, size)[None], args.direction)[0])
+    try:
+        x = read_image(args.input, source, size)[None]  # (1, C, S, S)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    write_image(args.out, model.translate(x, args.direction)[0])
     print(f"translated {args.input} {args.direction} into {args.out}")
     return 0
 
@@ -372,14 +349,14 @@ def translate(args) -> int:
 def evaluate(args) -> int:
     import json
 
-    from genlearn.data import load_image_folder, load_mnist_5k
-    from genlearn.data import load_digits
+    from genlearn.data import load_image_folder
+    from genlearn.data.registry import HELD_OUT, REFERENCES, get_held_out, get_reference
     from genlearn.metrics.evaluate import FEATURES, evaluate as score
 
     if args.features not in FEATURES:
         raise UsageError(f"unknown feature network {args.features!r}; choose one of {', '.join(FEATURES)}")
-    if str(args.samples) in ("digits-test", "mnist-5k-test"):
-        x = load_digits("test", size=16)[0] if str(args.samples) == "digits-test" else load_mnist_5k("test", size=28)[0]
+    if str(args.samples) in HELD_OUT:
+        x = get_held_out(str(args.samples))
     elif args.samples.is_dir():
         x = load_image_folder(args.samples, size=_folder_size(args.samples))[0]
     elif args.samples.suffix == ".npz" and args.samples.is_file():
@@ -390,15 +367,9 @@ def evaluate(args) -> int:
         raise UsageError(f"--draws must be >= 1, got {args.draws}")
     if args.n is not None and not 1 <= args.n * args.draws <= len(x):
         raise UsageError(f"--n {args.n} x --draws {args.draws} needs {args.n * args.draws} samples; there are {len(x)}")
-    size = x.shape[-1]
-    if args.reference == "digits":
-        ref = load_digits("train", size=size)[0]
-    elif args.reference == "mnist-5k":
-        ref = load_mnist_5k("train", size=size)[0]
-    elif Path(args.reference).is_dir():
-        ref = load_image_folder(args.reference, size=size)[0]
-    else:
+    if args.reference not in REFERENCES and not Path(args.reference).is_dir():
         raise UsageError(f"--reference must be digits, mnist-5k or a folder of images, got {args.reference!r}")
+    ref = get_reference(args.reference, size=x.shape[-1])  # the reference at the samples' size
     from genlearn.metrics.evaluate import label_scores, paired_scores
 
     try:
@@ -468,7 +439,7 @@ def stylize(args) -> int:
     if args.tv_weight < 0:
         raise UsageError(f"--tv-weight must be >= 0, got {args.tv_weight}")
     image, history = stylize_gatys(content.to(device), style.to(device), net.to(device), steps=args.steps, tv_weight=args.tv_weight, **weight)
-    _write_image(args.out, image[0].cpu())
+    write_image(args.out, image[0].cpu())
     print(f"wrote {args.out}: style loss {history['style'][0]:.3g} -> {history['style'][-1]:.3g} in {len(history.steps)} steps")
     return 0
 
@@ -485,24 +456,19 @@ def _content_and_style(args) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _stylize_adain(args, content: torch.Tensor, style: torch.Tensor, device) -> int:
     import genlearn
-    from genlearn.models.adain import AdaINConfig, build_adain
 
     payload = _checked_run(args, "adain")
     check_writable(args.out.parent, "the stylized image")
-    if args.weights is None:
-        model = genlearn.load(payload["path"], device=device)
-    else:  # the encoder's weights from --weights (a VGG-19 run on a machine without torchvision's cache)
-        model = build_adain(AdaINConfig.from_dict(payload["model_config"]), args.weights)
-        model.decoder.load_state_dict(payload["modules"]["decoder"])
-        model = model.to(device).eval()
-    _write_image(args.out, model.stylize(content.to(device), style.to(device), alpha=args.alpha)[0].cpu())
+    # --weights: the encoder's weights file (a VGG-19 run on a machine without torchvision's cache)
+    model = genlearn.load(payload["path"], device=device, encoder_weights=args.weights)
+    write_image(args.out, model.stylize(content.to(device), style.to(device), alpha=args.alpha)[0].cpu())
     print(f"wrote {args.out}: {args.content} in the style of {args.style} (AdaIN, alpha {args.alpha:g})")
     return 0
 
 
 def _checked_run(args, model: str) -> dict:
     """The checkpoint of ``--run`` if it is a run of ``model`` (its path under "path"); else one sentence."""
-    from genlearn.train.checkpoint import checkpoint_path, load_checkpoint
+    from genlearn.checkpoint import checkpoint_path, load_checkpoint
 
     train = "fast-style --style STYLE" if model == "fast-style" else model
     if args.run is None:
@@ -531,7 +497,7 @@ def _stylize_fast(args, device) -> int:
         raise UsageError(str(e)) from None
     check_writable(args.out.parent, "the stylized image")
     net = genlearn.load(ckpt, device=device)
-    _write_image(args.out, net.stylize(content.to(device))[0].cpu())
+    write_image(args.out, net.stylize(content.to(device))[0].cpu())
     print(f"wrote {args.out} in the style of {payload['train_config'].get('style')}")
     return 0
 
@@ -539,7 +505,7 @@ def _stylize_fast(args, device) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (argparse's own usage errors exit 2 as well)."""
     from genlearn.data import DatasetUnavailableError, ImageFolderError
-    from genlearn.train.checkpoint import CheckpointError
+    from genlearn.checkpoint import CheckpointError
     from genlearn.train.loop import Interrupted
 
     args = build_parser().parse_args(argv)

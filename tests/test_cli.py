@@ -220,6 +220,11 @@ def test_translate_round_trip_for_npz_image_files_and_folders(runs, tmp_path, ca
     assert "expects (N, 1, H, W)" in capsys.readouterr().err
     assert main(["translate", str(runs / "dcgan"), "--input", str(folder), "--out", str(tmp_path / "y")]) == 2
     assert "not an image-to-image model" in capsys.readouterr().err
+    (folder / "notes.png").write_text("not an image")  # in a folder: skipped with a note; alone: one sentence, exit 2
+    assert main(["translate", run, "--input", str(folder), "--out", str(tmp_path / "out")]) == 0
+    assert "skipped 1 files that are not readable images: notes.png" in capsys.readouterr().err
+    assert main(["translate", run, "--input", str(folder / "notes.png"), "--out", str(tmp_path / "n.png")]) == 2
+    assert "notes.png is not a readable image (UnidentifiedImageError)" in capsys.readouterr().err
 
 
 def test_pix2pix_translates_any_size_through_the_command_line(runs, tmp_path, capsys):

@@ -559,6 +559,70 @@ def test_get_dataset():
         data.get_dataset("imagenet")
 
 
+def test_evaluate_references_and_held_out_sets_by_name(tmp_path, monkeypatch):
+    assert torch.equal(data.get_reference("digits", 16), data.load_digits("train", 16)[0])
+    assert torch.equal(data.get_reference("mnist-5k", 12), data.load_mnist_5k("train", 12)[0])
+    assert torch.equal(data.get_held_out("digits-test"), data.load_digits("test", 16)[0])  # the size the book's runs sample at
+    assert torch.equal(data.get_held_out("mnist-5k-test"), data.load_mnist_5k("test", 28)[0])
+    folder = tmp_path / "digits"  # a folder of that name in the working directory does not hide the dataset
+    folder.mkdir()
+    Image.fromarray(np.full((10, 14, 3), 40, np.uint8)).save(folder / "a.png")
+    assert_images(data.get_reference(str(folder), 6), (1, 3, 6, 6))
+    monkeypatch.chdir(tmp_path)
+    assert data.get_reference("digits", 8).shape[0] > 1
+    with pytest.raises(ValueError, match="unknown reference 'imagenet'; choose digits or mnist-5k"):
+        data.get_reference("imagenet", 16)
+    with pytest.raises(ValueError, match="unknown held-out set 'digits'; choose one of digits-test, mnist-5k-test"):
+        data.get_held_out("digits")
+
+
+# ---------------------------------------------------------------- image files
+
+
+def test_read_image_converts_channels_and_crops_the_centre(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "rgb.png")
+    Image.fromarray(rgb[..., 0], mode="L").save(tmp_path / "grey.png")
+    x = data.read_image(tmp_path / "rgb.png")
+    assert_images(x, (3, 20, 30))
+    assert torch.equal(x, torch.from_numpy(rgb).permute(2, 0, 1).float() / 127.5 - 1)  # lossless: the pixels themselves
+    assert data.read_image(tmp_path / "rgb.png", 1).shape == (1, 20, 30)
+    assert data.read_image(tmp_path / "grey.png", None).shape == (1, 20, 30)  # None: as the file is
+    assert data.read_image(tmp_path / "rgb.png", None).shape == (3, 20, 30)
+    grey3 = data.read_image(tmp_path / "grey.png", 3)
+    assert grey3.shape == (3, 20, 30) and torch.equal(grey3[0], grey3[2])
+    square = data.read_image(tmp_path / "rgb.png", 3, 20)  # the centred 20 x 20 square, at its own size: no resampling
+    assert torch.equal(square, x[:, :, 5:25])
+    assert data.read_image(tmp_path / "rgb.png", 3, 8).shape == (3, 8, 8)
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(ValueError, match="notes.png is not a readable image"):
+        data.read_image(tmp_path / "notes.png")
+    with pytest.raises(ValueError, match="channels must be 1"):
+        data.read_image(tmp_path / "rgb.png", 2)
+
+
+def test_write_image_then_read_image_is_exact_for_8_bit_values(tmp_path):
+    for channels in (1, 3):
+        x = torch.randint(0, 256, (channels, 9, 13)).float() / 127.5 - 1
+        data.write_image(tmp_path / f"x{channels}.png", x)
+        assert torch.equal(data.read_image(tmp_path / f"x{channels}.png", channels), x)
+    data.write_image(tmp_path / "clamped.png", torch.full((1, 4, 4), 3.0))
+    assert torch.equal(data.read_image(tmp_path / "clamped.png", 1), torch.ones(1, 4, 4))
+    with pytest.raises(ValueError, match="with 1 or 3 channels, got shape"):
+        data.write_image(tmp_path / "x.png", torch.zeros(1, 3, 4, 4))
+
+
+def test_a_folder_of_images_is_read_as_read_image_reads_each_file(tmp_path):
+    """One reader: the images a model trains on (load_image_folder) are those translate reads (read_image)."""
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (21, 30, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(rng.integers(0, 256, (33, 18), dtype=np.uint8), mode="L").save(tmp_path / "b.png")
+    x, _ = data.load_image_folder(tmp_path, 12)
+    assert torch.equal(x, torch.stack([data.read_image(tmp_path / f, 3, 12) for f in ("a.png", "b.png")]))
+    (tmp_path / "a.png").unlink()  # all grayscale now: one channel
+    assert torch.equal(data.load_image_folder(tmp_path, 12)[0], data.read_image(tmp_path / "b.png", 1, 12)[None])
+
+
 def test_import_has_no_side_effects():
     """Every module's top level only imports (stdlib, numpy, torch, genlearn) and defines: no calls,
     so importing genlearn.data downloads, prints and reads nothing, and needs no optional package."""

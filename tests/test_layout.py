@@ -171,3 +171,127 @@ def test_retraining_the_classifier_repeats_the_shipped_weights(tmp_path):
 
     assert main(["train", "classifier", "--steps", str(TRAIN_STEPS), "--out", str(tmp_path)]) == 0
     assert file_sha256(tmp_path / "digits_classifier.pt") == WEIGHTS_SHA256
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """Checkpoints of three kinds of model (generative, translation, stylize with a fixed encoder), written by the one
+    writer without any training: model name -> checkpoint path."""
+    from genlearn.checkpoint import run_info, save_checkpoint
+    from genlearn.models.adain import AdaINConfig, build_adain
+    from genlearn.models.cyclegan import CycleGAN, CycleGANConfig
+
+    root = tmp_path_factory.mktemp("tiny-runs")
+    torch.manual_seed(0)
+    dcgan, cyclegan, adain = DCGANConfig.tiny(), CycleGANConfig.tiny(), AdaINConfig(width=4)
+    modules = {"dcgan": ("G", DCGANGenerator(dcgan), dcgan), "cyclegan": ("G", CycleGAN(cyclegan), cyclegan),
+               "adain": ("decoder", build_adain(adain).decoder, adain)}  # fmt: skip
+    return {name: save_checkpoint(root / name / "checkpoint.pt", modules={key: net}, run=run_info(name, cfg.to_dict()))
+            for name, (key, net, cfg) in modules.items()}  # fmt: skip
+
+
+LOAD_AND_LIST_MODULES = """
+import sys, genlearn
+from genlearn.models.efficientnet_lite import shipped_weights_path
+for path in sys.argv[1:]:
+    genlearn.load(path)
+genlearn.load(sys.argv[-1], encoder_weights=shipped_weights_path())  # the adain run, its encoder from a file
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[:2] in (["genlearn", "train"], ["genlearn", "recipes"], ["genlearn", "cli"]))))
+"""
+
+
+def test_loading_a_run_imports_no_training_code(tiny_runs):
+    """genlearn.load reads the schema in genlearn.checkpoint, below genlearn.train: reloading a model for inference
+    runs no import up into the training code, the recipes or the command line (a fresh interpreter, so nothing else
+    imported them first)."""
+    import subprocess
+    import sys
+
+    paths = [str(tiny_runs[name]) for name in ("dcgan", "cyclegan", "adain")]
+    done = subprocess.run([sys.executable, "-c", LOAD_AND_LIST_MODULES, *paths], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
+
+
+def test_an_adain_run_loads_its_encoder_from_a_weights_file(tiny_runs, tmp_path):
+    """encoder_weights rebuilds the fixed part a run does not save; the decoder comes from the checkpoint either way."""
+    from genlearn.models.efficientnet_lite import shipped_weights_path
+
+    weights = tmp_path / "encoder.pth"
+    weights.write_bytes(shipped_weights_path().read_bytes())
+    default, from_file = genlearn.load(tiny_runs["adain"]), genlearn.load(tiny_runs["adain"], encoder_weights=weights)
+    assert list(default.state_dict()) == list(from_file.state_dict())
+    assert all(torch.equal(v, from_file.state_dict()[k]) for k, v in default.state_dict().items())
+    with pytest.raises(FileNotFoundError, match="none.pth"):
+        genlearn.load(tiny_runs["adain"], encoder_weights=tmp_path / "none.pth")
+    torch.save({"_not_a_layer.weight": torch.zeros(1)}, tmp_path / "bad.pth")  # not EfficientNet-Lite0's keys
+    with pytest.raises(ValueError, match="cannot rebuild its 'adain' model with the encoder weights"):
+        genlearn.load(tiny_runs["adain"], encoder_weights=tmp_path / "bad.pth")
+    with pytest.raises(ValueError, match="saves all of its weights"):
+        genlearn.load(tiny_runs["dcgan"], encoder_weights=weights)
+
+
+def test_the_training_package_re_exports_the_one_schema():
+    """genlearn.train.checkpoint is the schema's old home and stays public: the same objects, no second copy."""
+    import genlearn.checkpoint as schema
+    import genlearn.train.checkpoint as old
+
+    for name in [*schema.__all__, "rng_state", "set_rng_state"]:
+        assert getattr(old, name) is getattr(schema, name), name
+    assert old.__all__ == schema.__all__
+
+
+def test_unwrap_takes_the_model_out_of_a_replica_without_importing_it():
+    from genlearn.checkpoint import unwrap
+    from genlearn.train.distributed import Replica
+
+    model = torch.nn.Linear(3, 2)
+    assert unwrap(Replica(model, ddp=None)) is model  # only the class's marker is read, never the DDP wrapper
+
+    class Holder(torch.nn.Module):  # a model that happens to have a part named "module" is not a wrapper
+        def __init__(self):
+            super().__init__()
+            self.module = torch.nn.Linear(3, 2)
+
+    holder = Holder()
+    assert unwrap(holder) is holder
+
+
+def test_no_import_cycles_even_through_imports_inside_functions():
+    """The modules import each other in one direction only. A late import inside a function dodges Python's
+    circular-import error but still ties two modules together, so imports anywhere in a file count (as in
+    the architecture review's import_cycles.py); a package importing its own submodules (re-exports) does not."""
+    import ast
+    from pathlib import Path
+
+    root = Path(genlearn.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = ("genlearn", *path.relative_to(root).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def imported(name: str, path: Path) -> set[str]:
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(package[: len(package) - node.level + 1] + [node.module or ""]).strip(".") if node.level else node.module
+                found |= {base} | {f"{base}.{a.name}" for a in node.names}
+        return {m for m in found if m in modules and m != name and not m.startswith(name + ".")}
+
+    graph = {name: imported(name, path) for name, path in modules.items()}
+    cycles, done = [], set()
+
+    def visit(name: str, stack: list[str]) -> None:
+        if name in stack:
+            cycles.append(" -> ".join(stack[stack.index(name):] + [name]))
+        elif name not in done:
+            for other in sorted(graph[name]):
+                visit(other, stack + [name])
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert cycles == []

@@ -1,4 +1,5 @@
-"""Image-to-image folders: pix2pix pairs (A|B side by side) and CycleGAN's two unpaired domains."""
+"""Folders of images: pix2pix pairs (A|B side by side), CycleGAN's two unpaired domains, and a folder of your own
+(:func:`load_image_folder`). Every file is decoded by :mod:`genlearn.data.image_files`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from genlearn.checks import from_uint8
-
 from ._common import check_choice, check_size
+from .image_files import _decode, read_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -26,15 +26,8 @@ def _image_files(folder: Path, layout: str) -> list[Path]:
 
 
 def _read(path: Path, box: tuple[int, int, int, int] | None, size: int) -> torch.Tensor:
-    """Crop ``box`` out of the image at ``path`` and resize it (bicubic) -> ``(3, size, size)`` in [-1, 1]."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im = im.convert("RGB")
-        if box is not None:
-            im = im.crop(box)
-        im = im.resize((size, size), Image.Resampling.BICUBIC)
-        return from_uint8(torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1))
+    """Crop ``box`` out of the image at ``path`` (None: all of it) and resize it (bicubic) -> ``(3, size, size)`` in [-1, 1]."""
+    return _decode(path, 3, None if box is None else (lambda im: im.crop(box)), size)
 
 
 class PairedImageFolder(Dataset):
@@ -121,12 +114,6 @@ class ImageFolderError(ValueError):
     """
 
 
-def _center_square(im):
-    w, h = im.size
-    s = min(w, h)
-    return im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-
-
 def load_image_folder(root: str | os.PathLike, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every image in a folder of your own, centre-cropped to a square and resized to ``size``.
 
@@ -146,8 +133,6 @@ def load_image_folder(root: str | os.PathLike, size: int) -> tuple[torch.Tensor,
     """
     import warnings
 
-    from PIL import Image, UnidentifiedImageError
-
     root, size = Path(root), check_size(size)
     if not root.is_dir():
         raise ImageFolderError(f"{root} is not a folder; --data takes a dataset name or a folder of images")
@@ -159,13 +144,9 @@ def load_image_folder(root: str | os.PathLike, size: int) -> tuple[torch.Tensor,
     for label, files in groups:
         for f in files:
             try:
-                with Image.open(f) as im:
-                    im.load()
-                    grey = im.mode in ("1", "L", "LA", "I", "I;16", "F")
-                    im = _center_square(im.convert("L" if grey else "RGB")).resize((size, size), Image.Resampling.BICUBIC)
-                    images.append((grey, np.asarray(im).copy()))
-                    labels.append(label)
-            except (UnidentifiedImageError, OSError, ValueError):
+                images.append(read_image(f, None, size))  # (1, S, S) for a grayscale file, else (3, S, S)
+                labels.append(label)
+            except (OSError, ValueError):
                 skipped.append(f.name)
     if not images:
         raise ImageFolderError(
@@ -175,8 +156,6 @@ def load_image_folder(root: str | os.PathLike, size: int) -> tuple[torch.Tensor,
     if skipped:
         warnings.warn(f"skipped {len(skipped)} files of {root} that are not readable images: {', '.join(skipped[:5])}"
                       + (" ..." if len(skipped) > 5 else ""), stacklevel=2)  # fmt: skip
-    all_grey = all(g for g, _ in images)
-    arrays = [a if all_grey or not g else np.repeat(a[:, :, None], 3, axis=2) for g, a in images]
-    x = torch.from_numpy(np.stack(arrays))  # (N, S, S) or (N, S, S, 3) uint8
-    x = x[:, None] if all_grey else x.permute(0, 3, 1, 2)
-    return from_uint8(x.contiguous()), torch.tensor(labels, dtype=torch.int64)
+    channels = max(x.shape[0] for x in images)  # 1 if every file is grayscale; else grayscale ones repeated to RGB
+    x = torch.stack([x.expand(channels, -1, -1) for x in images])  # (N, C, S, S)
+    return x, torch.tensor(labels, dtype=torch.int64)

@@ -1,4 +1,5 @@
-"""One entry point for the in-memory image datasets: ``x, y = get_dataset("digits")``."""
+"""One entry point for the in-memory image datasets, ``x, y = get_dataset("digits")``, and the real images that
+``python -m genlearn evaluate`` compares samples with (:func:`get_reference`, :func:`get_held_out`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ NATIVE_SIZE = {
     "digits": 8, "mnist-5k": 28, "typeset-digits": 32, "faces": 25, "mnist": 28, "fashion-mnist": 28, "cifar10": 32
 }
 TYPESET_COUNT = {"train": 10_000, "test": 2_000, "all": 12_000}
+REFERENCES = ("digits", "mnist-5k")  # reference sets by name (their train split); a folder of images also serves
+HELD_OUT = {"digits-test": ("digits", 16), "mnist-5k-test": ("mnist-5k", 28)}  # name -> (dataset, the side its runs sample)
 
 
 def is_folder_name(name: str) -> bool:
@@ -82,3 +85,40 @@ def get_dataset(name: str, split: str = "train", size: int | None = None) -> tup
         check_choice(split, ("train", "test", "all"), "split")
         return load_faces(size)
     return load_torchvision(name, split=split, size=size)
+
+
+def get_reference(name: str, size: int) -> torch.Tensor:
+    """The real images that samples are scored against, at the samples' ``size``: the train split of "digits" or
+    "mnist-5k" (:data:`REFERENCES`), or every image of a folder (:func:`~genlearn.data.folders.load_image_folder`).
+
+    Returns:
+        float32 ``(N, C, size, size)`` in [-1, 1].
+
+    Raises:
+        ValueError: another name.
+
+    Chapter 12 (``python -m genlearn evaluate SAMPLES --reference NAME``).
+    """
+    if name in REFERENCES:
+        return get_dataset(name, "train", size)[0]
+    if Path(name).is_dir():  # after the names: a folder called digits does not hide the dataset
+        return load_image_folder(name, size=size)[0]
+    raise ValueError(f"unknown reference {name!r}; choose {' or '.join(REFERENCES)} (their train split), or give a folder of images")
+
+
+def get_held_out(name: str) -> torch.Tensor:
+    """Held-out real images, to be scored like samples against :func:`get_reference`'s train split: the real-vs-real
+    floor. "digits-test" at 16 pixels and "mnist-5k-test" at 28 (:data:`HELD_OUT`), the sizes the book's runs sample at.
+
+    Returns:
+        float32 ``(N, 1, S, S)`` in [-1, 1].
+
+    Raises:
+        ValueError: another name.
+
+    Chapter 12 (``python -m genlearn evaluate digits-test``).
+    """
+    if name not in HELD_OUT:
+        raise ValueError(f"unknown held-out set {name!r}; choose one of {', '.join(HELD_OUT)}")
+    dataset, size = HELD_OUT[name]
+    return get_dataset(dataset, "test", size)[0]

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genlearn.models.feature_base import check_extract
 
 # (repeats, kernel, stride, expansion, in_channels, out_channels) per stage: efficientnet_lite_builder.py
 STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
@@ -95,8 +96,6 @@ class EfficientNetLite0(nn.Module):
 
     def extract(self, x: torch.Tensor, layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
         """The activations after each named layer of :data:`LAYERS` ("stem", "block0" ... "block15", "head")."""
-        from genlearn.models.features import check_extract
-
         check_extract(x, layers, LAYERS, self.name, min_side=32)  # it halves its input 5 times
         wanted, out = set(layers), {}
         last = max(LAYERS.index(name) for name in layers)

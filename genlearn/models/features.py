@@ -18,7 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from genlearn.checks import check_images
+from genlearn.models.efficientnet_lite import load_efficientnet_lite0, shipped_weights_path
+from genlearn.models.feature_base import IMAGENET_MEAN, IMAGENET_STD, check_extract  # also importable from here, their old home
+from genlearn.models.random_features import RandomMultiScaleFeatures
 
 # torchvision's vgg19().features indices of the ReLUs after each named convolution
 VGG19_LAYERS = {
@@ -26,7 +28,6 @@ VGG19_LAYERS = {
     "relu4_1": 20, "relu4_2": 22, "relu4_3": 24, "relu4_4": 26, "relu5_1": 29, "relu5_2": 31, "relu5_3": 33, "relu5_4": 35,
 }  # fmt: skip
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's IMAGENET1K_V1 weights, as cached under torch.hub.get_dir()/checkpoints
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 FEATURE_NETWORKS = ("auto", "vgg19", "efficientnet-lite0", "random")
 
 
@@ -59,19 +60,6 @@ class VGG19Features(nn.Module):
             if i in index_to_name:
                 out[index_to_name[i]] = h
         return out
-
-
-def check_extract(x: torch.Tensor, layers, known, network: str, min_side: int) -> None:
-    """What both feature networks' ``extract`` refuse, in one sentence each: unknown layers, non-RGB input, too small an image.
-
-    Chapter 9.
-    """
-    unknown = [name for name in layers if name not in known]
-    if unknown:
-        raise ValueError(f"unknown layer(s) {unknown}; {network} has {', '.join(known)}")
-    check_images(x, name="the feature network's input", channels=3, value_range=None)
-    if min(x.shape[-2:]) < min_side:
-        raise ValueError(f"{network} needs images of at least {min_side} pixels a side, got {tuple(x.shape[-2:])}")
 
 
 def vgg19_weights_path(weights: str | Path | None = None) -> Path | None:
@@ -159,8 +147,6 @@ def load_feature_network(name: str = "auto", weights: str | Path | None = None, 
 
     Chapters 9 and 10.
     """
-    from genlearn.models.efficientnet_lite import load_efficientnet_lite0, shipped_weights_path
-
     if name not in FEATURE_NETWORKS:
         raise ValueError(f"unknown feature network {name!r}; choose one of {', '.join(FEATURE_NETWORKS)}")
     if name == "auto":
@@ -168,8 +154,6 @@ def load_feature_network(name: str = "auto", weights: str | Path | None = None, 
         name = "vgg19" if path is not None and path.is_file() else "efficientnet-lite0"
         weights = weights if name == "vgg19" else None
     if name == "random":
-        from genlearn.models.random_features import RandomMultiScaleFeatures
-
         if weights is not None:
             raise ValueError("the random network has no weights file: it is random filters (drop --weights)")
         net = RandomMultiScaleFeatures()

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlearn.models.features import IMAGENET_MEAN, IMAGENET_STD, check_extract
+from genlearn.models.feature_base import IMAGENET_MEAN, IMAGENET_STD, check_extract
 
 SCALES = (3, 5, 7, 11, 15, 23)
 

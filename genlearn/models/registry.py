@@ -45,8 +45,9 @@ BUILDABLE: dict[str, Buildable] = {
 }
 
 
-def build(model: str, model_config: Mapping[str, Any]) -> nn.Module:
-    """A freshly initialized network of ``model`` with ``model_config`` (raises KeyError, TypeError or ValueError).
+def build(model: str, model_config: Mapping[str, Any], **options: Any) -> nn.Module:
+    """A freshly initialized network of ``model`` with ``model_config`` (raises KeyError, TypeError or ValueError);
+    ``options`` go to the builder with the config (AdaIN's ``weights=``, its encoder's weights file).
 
     Chapter 2.
     """
@@ -54,8 +55,8 @@ def build(model: str, model_config: Mapping[str, Any]) -> nn.Module:
     module = importlib.import_module(entry.module)
     cls = getattr(module, entry.cls)
     if entry.config_cls is None:
-        return cls(**dict(model_config))
-    return cls(getattr(module, entry.config_cls).from_dict(dict(model_config)))
+        return cls(**dict(model_config), **options)
+    return cls(getattr(module, entry.config_cls).from_dict(dict(model_config)), **options)
 
 
 __all__ = ["BUILDABLE", "Buildable", "build"]

@@ -1,7 +1,8 @@
 """Training: the thin loop (:func:`fit`), the one set-up every trainer builds on, step functions per family, checkpoints.
 
 * :mod:`~genlearn.train.loop` -- :func:`fit`, :class:`FitOptions`, history; :mod:`~genlearn.train.batches` -- the
-  resumable batch streams; :mod:`~genlearn.train.checkpoint` -- the one schema.
+  resumable batch streams; :mod:`~genlearn.train.checkpoint` -- the one schema
+  (:mod:`genlearn.checkpoint`, re-exported).
 * :mod:`~genlearn.train.setup` -- named players, optimizers, schedules, EMA, precision, DDP views for every trainer;
   :mod:`~genlearn.train.adversarial` -- its two-player form (G and D) with DiffAugment;
   :mod:`~genlearn.train.precision` -- mixed precision and channels-last, decided once;
@@ -12,7 +13,7 @@
   :mod:`~genlearn.train.gatys`, :mod:`~genlearn.train.toy_gan`, :mod:`~genlearn.train.classifier`.
 """
 
-from genlearn.train.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint, unwrap
+from genlearn.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint, unwrap
 from genlearn.train.batches import InfiniteBatches
 from genlearn.train.budget import plan_steps
 from genlearn.train.loop import Every, FitOptions, History, Interrupted, NonFiniteLossError, Trained, fit

@@ -105,6 +105,8 @@ class Replica:
     Chapter 0 (the page "Beyond one GPU").
     """
 
+    _genlearn_wrapper = True  # genlearn.checkpoint.unwrap takes .module out of it without importing this module
+
     def __init__(self, module: nn.Module, ddp: nn.parallel.DistributedDataParallel, path: str = ""):
         self.module, self.ddp, self.path = module, ddp, path  # module: the model (or the part at ``path``)
 
