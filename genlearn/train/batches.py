@@ -116,7 +116,7 @@ class StyledBatches:
     """``(content, style)`` batches: content batches zipped with independently shuffled style batches, the styles
     repeated to the content batch's size; resumable.
 
-    Chapter 10.
+    Chapter 0.
     """
 
     def __init__(self, contents: InfiniteBatches, styles: InfiniteBatches, batch_size: int):

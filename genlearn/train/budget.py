@@ -22,7 +22,7 @@ class StepPlan:
     ``int(plan)`` is the current total. Pass it as ``FitOptions(plan=...)``: :func:`genlearn.train.fit` runs until it
     and the set-up's schedules decay over it.
 
-    Chapter 11.
+    Chapter 0.
     """
 
     def __init__(self, total: int):
@@ -51,7 +51,7 @@ class Replan(Every):
     :meth:`start` (never past ``max_steps``, never before the step reached, and only when the change is over
     ``tolerance``); each change is recorded in the history as a ``"replan"`` event.
 
-    Chapter 11.
+    Chapter 0.
     """
 
     def __init__(self, plan: StepPlan, budget_s: float, max_steps: int, n: int = 20, tolerance: float = 0.05, margin: float = 0.95,

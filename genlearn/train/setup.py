@@ -60,7 +60,10 @@ class StepCounter(nn.Module):
 
 
 class GeneratorState:
-    """A ``torch.Generator`` with the ``state_dict`` interface, so that a checkpoint carries its position."""
+    """A ``torch.Generator`` with the ``state_dict`` interface, so that a checkpoint carries its position.
+
+    Chapter 0.
+    """
 
     def __init__(self, generator: torch.Generator):
         self.generator = generator

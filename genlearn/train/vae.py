@@ -62,7 +62,7 @@ class VAETrainConfig:
     Kingma & Welling 2014; other values: the beta-VAE of Higgins et al. 2017) and ``binarized`` (train on 0/1 pixels,
     threshold 0.5, as for the likelihood table).
 
-    Chapter 6.
+    Chapters 0 and 6.
     """
 
     batch_size: int = 128
