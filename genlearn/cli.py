@@ -24,6 +24,7 @@ with 130 and 143; the same command resumes the run.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import warnings
@@ -64,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                "5 minutes unless --steps or --minutes says otherwise; the same command resumes an interrupted run.",
     )  # fmt: skip
     t.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(sorted(MODELS))}")
-    t.add_argument("--data", default="digits", help=f"dataset name ({', '.join(DATASETS)}) or a folder of images (default: digits)")
+    t.add_argument("--data", default=None, help=f"dataset name ({', '.join(DATASETS)}) or a folder of images (default: the model's own, "
+                   "digits for most; cyclegan: digits-typeset; pix2pix: watermarks; fast-style and adain: photos)")  # fmt: skip
     t.add_argument("--profile", choices=PROFILES, default=None, help="sizes and step counts (default: $GENLEARN_PROFILE, else by device)")
     t.add_argument("--steps", type=int, default=None, help="training steps (default: the profile's, cut to fit the budget)")
     t.add_argument("--minutes", type=float, default=None, help="time budget: stop (checkpointed) after this many minutes (default: 5 in the cpu profile)")
@@ -188,26 +190,25 @@ def precision_from_environment(environ) -> Precision:
 
 def train(args) -> int:
     from genlearn.data import check_dataset
+    from genlearn.recipes import TrainRequest
+    from genlearn.runtime import get_profile
 
-    if args.steps is not None and args.steps < 0:
-        raise UsageError(f"--steps must be >= 0, got {args.steps}")
-    if args.minutes is not None and not args.minutes > 0:
-        raise UsageError(f"--minutes must be > 0, got {args.minutes}")
-    if args.profile:
-        os.environ["GENLEARN_PROFILE"] = args.profile
     module = recipe(args.model)
+    data = args.data if args.data is not None else module.DEFAULT_DATA
     try:
-        getattr(module, "check_data", check_dataset)(args.data)
+        getattr(module, "check_data", check_dataset)(data)
+        profile = args.profile or get_profile()  # --profile, else $GENLEARN_PROFILE, else by device: read here, once
     except ValueError as e:
         raise UsageError(str(e)) from None
     check_device(args.device)
-    args.precision = precision_from_environment(os.environ)
-    name = Path(args.data).name if Path(args.data).is_dir() else args.data
-    args.out = args.out or Path("runs") / f"{args.model}-{name}"
-    check_writable(args.out, "the run")
-    info = _distributed(args)
+    name = Path(data).name if Path(data).is_dir() else data
+    out = args.out or Path("runs") / f"{args.model}-{name}"
+    request = TrainRequest(args.model, data, steps=args.steps, minutes=args.minutes, seed=args.seed, out=out, device=args.device,
+                           style=args.style, profile=profile, precision=precision_from_environment(os.environ))  # fmt: skip
+    check_writable(out, "the run")
+    info = _distributed(request, module)
     try:
-        run = module.train(args)
+        run = module.train(request.but(distributed=info if info.active else None))
     except UnevenBatchError as e:  # every rank meets it; rank 0 says it
         if not info.is_main:
             raise SystemExit(2) from None
@@ -223,19 +224,19 @@ def train(args) -> int:
     return 0
 
 
-def _distributed(args):
-    """Under ``torchrun``: join the process group and give the recipe its :class:`Distributed` (one GPU per process)."""
-    from genlearn.recipes import DISTRIBUTED
+def _distributed(request, module):
+    """Under ``torchrun``: join the process group and return this process's :class:`Distributed` (one GPU per process)."""
+    from genlearn.recipes import MODELS, recipe
     from genlearn.runtime import get_device
     from genlearn.train.distributed import from_environment, init_process_group
 
     info = from_environment()
-    args.distributed = info if info.active else None
     if not info.active:
         return info
-    if args.model not in DISTRIBUTED:
-        raise UsageError(f"distributed training (torchrun) is implemented for {', '.join(DISTRIBUTED)}; train {args.model} in one process")
-    device = get_device(args.device)
+    if not getattr(module, "DISTRIBUTED", True):
+        able = ", ".join(m for m in sorted(MODELS) if getattr(recipe(m), "DISTRIBUTED", True))
+        raise UsageError(f"distributed training (torchrun) is implemented for {able}; train {request.model} in one process")
+    device = get_device(request.device)
     if device.type == "cuda":
         torch.cuda.set_device(info.local_rank)  # "cuda" now means this process's GPU
     init_process_group(info, device)
@@ -263,7 +264,7 @@ def sample(args) -> int:
         raise UsageError(f"{name!r} is not a generative model; sample from one of: {', '.join(generative)}")
     options = {}
     if args.truncation is not None:
-        if name != "stylegan":
+        if "truncation" not in inspect.signature(model.sample).parameters:
             raise UsageError(f"--truncation is for stylegan runs (it pulls w towards its average); {args.run} holds a {name!r} run")
         if not 0 <= args.truncation <= 1:
             raise UsageError(f"--truncation must be between 0 (the average w) and 1 (no truncation), got {args.truncation}")
@@ -291,14 +292,10 @@ def translate(args) -> int:
     model = genlearn.load(ckpt)
     if not hasattr(model, "translate"):
         raise UsageError(f"{name!r} is not an image-to-image model; translate with a cyclegan or pix2pix run")
-    c = model.config
-    if name == "pix2pix":
-        if args.direction != "AtoB":
-            raise UsageError("pix2pix learns one direction, input to output: use --direction AtoB")
-        source, size = c.in_channels, None  # any size: translate pads to a multiple of 2^depth and crops back
-    else:
-        source = c.channels_a if args.direction == "AtoB" else c.channels_b
-        size = c.image_size
+    if args.direction not in model.directions:  # the model says what it translates (pix2pix: input to output only)
+        learns = "one direction, input to output" if len(model.directions) == 1 else " and ".join(model.directions)
+        raise UsageError(f"{name} learns {learns}, not {args.direction}: use --direction {model.directions[0]}")
+    source, size = model.source_channels(args.direction), model.fixed_size  # size None: any size (translated whole)
     if not args.input.exists():
         raise UsageError(f"no input at {args.input}; give an .npz with 'images', an image file or a folder of images")
     if args.input.is_dir():

@@ -176,6 +176,17 @@ class CycleGAN(nn.Module):
         """Translate without gradients (eval mode is the caller's choice; instance norm has no running stats)."""
         return self(x, direction)
 
+    directions = ("AtoB", "BtoA")  # the translation protocol: what translate() accepts
+
+    @property
+    def fixed_size(self) -> int:
+        """The side every input must have (the training size: inputs are cropped and resized to it)."""
+        return self.config.image_size
+
+    def source_channels(self, direction: str) -> int:
+        """The channels ``translate(x, direction)`` expects of ``x``."""
+        return self.config.channels_a if direction == "AtoB" else self.config.channels_b
+
 
 class CycleGANDiscriminators(nn.Module):
     """``D_A`` judges images of A (real vs ``G_BA``'s), ``D_B`` images of B (real vs ``G_AB``'s).

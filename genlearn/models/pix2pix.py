@@ -215,6 +215,13 @@ class Pix2Pix(nn.Module):
         padded = F.pad(x, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else x
         return self.G(padded)[..., :h, :w]
 
+    directions = ("AtoB",)  # the translation protocol: pix2pix learns input -> output only
+    fixed_size = None  # any size: translate pads to a multiple of 2^depth and crops back
+
+    def source_channels(self, direction: str) -> int:
+        """The channels ``translate(x, direction)`` expects of ``x``."""
+        return self.config.in_channels
+
     def discriminator(self) -> ConditionalPatchDiscriminator:
         """A fresh conditional PatchGAN sized by the same config."""
         c = self.config

@@ -1,10 +1,18 @@
-"""The command line's recipes: ``python -m genlearn train MODEL`` runs ``MODELS[MODEL]``'s ``train(args)``.
+"""The command line's recipes: ``python -m genlearn train MODEL`` runs ``MODELS[MODEL]``'s ``train(request)``.
 
-A recipe turns a profile and the command-line flags into configs, calls the library's trainer and
-writes ``RUN/checkpoint.pt`` (the one schema, reloadable with :func:`genlearn.load`) and
-``RUN/history.json``. Only recipes (and notebooks) read the profile; library code never does.
-The table is plain data (module paths imported on use), so importing genlearn registers nothing;
-chapters add their line here and, for generative models, in :mod:`genlearn.models.registry`.
+A recipe turns a :class:`TrainRequest` (the model, data, steps, budget, seed, run folder, device, style, profile,
+processes and precision) into configs, calls the library's trainer and writes ``RUN/checkpoint.pt`` (the one
+schema, reloadable with :func:`genlearn.load`) and ``RUN/history.json``. Recipes are plain functions, callable from
+Python too::
+
+    from genlearn.recipes import TrainRequest, recipe
+    recipe("dcgan").train(TrainRequest("dcgan", steps=200, out=Path("runs/dcgan"), profile="cpu"))
+
+Only recipes (and notebooks) choose by profile, and they are given it: nothing reads it from the environment here.
+Each recipe module declares ``DEFAULT_DATA`` (its ``--data`` when none is given), ``train(request)``, and, where it
+cannot train on several processes, ``DISTRIBUTED = False``. The table below is plain data (module paths imported on
+use), so importing genlearn registers nothing; a model that :func:`genlearn.load` rebuilds also has its line in
+:mod:`genlearn.models.registry` (which sits below the training code and cannot import it).
 """
 
 from __future__ import annotations
@@ -12,13 +20,14 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
-from genlearn.runtime import cap, format_seconds, pick
+from genlearn.runtime import PROFILES, cap, format_seconds, pick
 from genlearn.train.checkpoint import CheckpointError, load_checkpoint
-from genlearn.train.distributed import broadcast_int
+from genlearn.train.distributed import Distributed, broadcast_int
 from genlearn.train.budget import Replan, StepPlan, plan_steps
 from genlearn.train.loop import FitOptions, History
 from genlearn.train.precision import Precision
@@ -41,13 +50,57 @@ MODELS: dict[str, str] = {
 }
 
 
-# the recipes whose trainers take ``distributed=`` (torchrun --nproc_per_node N -m genlearn train MODEL)
-# (all but the Gaussian baseline, a closed-form fit)
-DISTRIBUTED = ("classifier", "gan", "dcgan", "cgan", "wgan", "wgan-gp", "vae", "cvae", "cyclegan", "pix2pix", "fast-style", "adain", "stylegan")
-
-
 class UsageError(Exception):
     """A mistake in what the command line was asked; it prints the message (one sentence) and exits 2."""
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What ``python -m genlearn train`` asks of a recipe, typed (the recipes' whole input).
+
+    Args:
+        model: the model name (a key of :data:`MODELS`).
+        data: a dataset name or a folder of images (None: the recipe's ``DEFAULT_DATA``).
+        steps: training steps (None: the profile's, cut to fit the budget).
+        minutes: the time budget (None: 5 minutes in the cpu profile unless ``steps`` is given; a recipe may say more).
+        seed: initialization, batch order and noise.
+        out: the run folder (an existing checkpoint there is resumed).
+        device: "cpu", "cuda" or "mps" (None: the best available).
+        style: fast-style: the style image; adain: style names, files or a folder.
+        profile: "smoke", "cpu" or "gpu": sizes and step counts.
+        distributed: this process of a ``torchrun`` run (None: one process).
+        precision: mixed precision and channels-last on CUDA.
+
+    Chapter 0.
+    """
+
+    model: str
+    data: str | None = None
+    steps: int | None = None
+    minutes: float | None = None
+    seed: int = 0
+    out: Path | None = None
+    device: str | None = None
+    style: str | None = None
+    profile: str = "cpu"
+    distributed: Distributed | None = None
+    precision: Precision = Precision()
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise UsageError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+        if self.steps is not None and self.steps < 0:
+            raise UsageError(f"--steps must be >= 0, got {self.steps}")
+        if self.minutes is not None and not self.minutes > 0:
+            raise UsageError(f"--minutes must be > 0, got {self.minutes}")
+
+    def pick(self, *, smoke, cpu, gpu):
+        """The value for this request's profile: ``request.pick(smoke=20, cpu=3000, gpu=20000)``."""
+        return pick(smoke=smoke, cpu=cpu, gpu=gpu, profile=self.profile)
+
+    def but(self, **changes) -> "TrainRequest":
+        """A copy with ``changes``, e.g. ``request.but(data="digits")``."""
+        return replace(self, **changes)
 
 
 def recipe(name: str) -> ModuleType:
@@ -57,9 +110,9 @@ def recipe(name: str) -> ModuleType:
     return importlib.import_module(MODELS[name])
 
 
-def default_budget(cpu_minutes: float = 5.0) -> float | None:
+def default_budget(cpu_minutes: float = 5.0, *, profile: str | None = None) -> float | None:
     """Seconds of training when neither --steps nor --minutes is given: 5 minutes in the cpu profile (a recipe may say otherwise)."""
-    return pick(smoke=None, cpu=60.0 * cpu_minutes, gpu=None)
+    return pick(smoke=None, cpu=60.0 * cpu_minutes, gpu=None, profile=profile)
 
 
 def previous_run(checkpoint: Path, run: Mapping[str, Any]) -> dict | None:
@@ -79,11 +132,11 @@ def previous_run(checkpoint: Path, run: Mapping[str, Any]) -> dict | None:
     return payload
 
 
-def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, default_steps: int, cpu_minutes: float = 5.0) -> Path:
+def run_training(req: TrainRequest, trainer: Callable[..., Any], run: Mapping[str, Any], *, default_steps: int, cpu_minutes: float = 5.0) -> Path:
     """What every iterative recipe does: choose the steps and budget, resume or start, train, report, save.
 
     Args:
-        args: the command line (``steps``, ``minutes``, ``out``).
+        req: the request (``steps``, ``minutes``, ``out``, ``profile``, ``distributed``, ``precision``).
         trainer: ``trainer(steps, fit=FitOptions(...))`` builds fresh models (seeded) and trains them; it is
             called once more, briefly, to time a step when the steps are planned from the budget.
         run: the run's description (:func:`genlearn.train.checkpoint.run_info`).
@@ -96,16 +149,16 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     first, says which, and is checkpointed either way: the same command resumes it.
     """
     default_steps = cap(default_steps)  # GENLEARN_MAX_STEPS: the dry run's cap
-    folder = Path(args.out)
+    folder = Path(req.out)
     checkpoint = folder / "checkpoint.pt"
     previous = previous_run(checkpoint, run)
-    distributed = getattr(args, "distributed", None)
+    distributed = req.distributed
     main = distributed is None or distributed.is_main
     say = print if main else (lambda *a, **k: None)  # one process speaks
-    budget = args.minutes * 60 if args.minutes is not None else (default_budget(cpu_minutes) if args.steps is None else None)
+    budget = req.minutes * 60 if req.minutes is not None else (default_budget(cpu_minutes, profile=req.profile) if req.steps is None else None)
     planned = False  # a plan from a timed trial follows the run's pace (a busy trial must not cut the run short)
-    if args.steps is not None:
-        steps = args.steps
+    if req.steps is not None:
+        steps = req.steps
     elif previous is not None and "steps" in previous.get("train_config", {}):
         steps = int(previous["train_config"]["steps"])
     elif budget is not None:
@@ -124,7 +177,7 @@ def run_training(args, trainer: Callable[..., Any], run: Mapping[str, Any], *, d
     plan = StepPlan(steps) if planned or (previous is not None and "plan" in previous.get("extra", {})) else None
     replan = Replan(plan, budget, default_steps, distributed=distributed) if plan is not None and budget is not None else None
     fit = FitOptions(checkpoint=checkpoint, run=info, time_budget=budget, desc=run["model"], distributed=distributed,
-                     precision=getattr(args, "precision", None) or Precision(), plan=plan, callbacks=[replan] if replan else [])  # fmt: skip
+                     precision=req.precision, plan=plan, callbacks=[replan] if replan else [])  # fmt: skip
     if replan is not None:
         replan.start(previous["step"] if previous is not None else 0)
     _, history = trainer(steps, fit=fit)
@@ -150,4 +203,4 @@ def write_history(run: Path, history: History) -> Path:
     return path
 
 
-__all__ = ["DISTRIBUTED", "MODELS", "UsageError", "default_budget", "plan_steps", "previous_run", "recipe", "run_training", "write_history"]
+__all__ = ["MODELS", "TrainRequest", "UsageError", "default_budget", "plan_steps", "previous_run", "recipe", "run_training", "write_history"]

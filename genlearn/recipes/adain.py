@@ -21,9 +21,9 @@ import torch
 from genlearn.data import image_crops, list_styles, load_image, load_image_folder
 from genlearn.models.adain import AdaINConfig, build_adain
 from genlearn.models.features import load_feature_network
-from genlearn.recipes import UsageError, run_training
-from genlearn.recipes.fast_style import check_data, content_crops  # noqa: F401  (check_data: the CLI asks every recipe)
-from genlearn.runtime import get_device, pick, seed_everything
+from genlearn.recipes import TrainRequest, UsageError, run_training
+from genlearn.recipes.fast_style import DEFAULT_DATA, check_data, content_crops  # noqa: F401  (the CLI asks every recipe for both)
+from genlearn.runtime import get_device, seed_everything
 from genlearn.train.adain import AdaINTrainConfig, train_adain
 from genlearn.train.checkpoint import run_info
 
@@ -50,19 +50,19 @@ def style_crops(style: str | None, crop: int, n: int, seed: int) -> torch.Tensor
     return image_crops(style_images(style, 2 * crop), crop, n, seed + 1)
 
 
-def train(args) -> Path:
-    crop = pick(smoke=32, cpu=128, gpu=256)
-    style = style_crops(getattr(args, "style", None), crop, pick(smoke=8, cpu=1000, gpu=20_000), args.seed)
-    content = content_crops(args.data, crop, pick(smoke=8, cpu=2000, gpu=20_000), args.seed)
+def train(req: TrainRequest) -> Path:
+    crop = req.pick(smoke=32, cpu=128, gpu=256)
+    style = style_crops(req.style, crop, req.pick(smoke=8, cpu=1000, gpu=20_000), req.seed)
+    content = content_crops(req.data, crop, req.pick(smoke=8, cpu=2000, gpu=20_000), req.seed)
     network = load_feature_network("auto")  # prints which
-    model = AdaINConfig(network=network.name, width=pick(smoke=4, cpu=32, gpu=64))
-    config = AdaINTrainConfig(batch_size=pick(smoke=2, cpu=8, gpu=8), lr=LR)
-    device = get_device(args.device)
+    model = AdaINConfig(network=network.name, width=req.pick(smoke=4, cpu=32, gpu=64))
+    config = AdaINTrainConfig(batch_size=req.pick(smoke=2, cpu=8, gpu=8), lr=LR)
+    device = get_device(req.device)
 
     def trainer(steps, fit):
-        seed_everything(args.seed)
-        return train_adain(build_adain(model), content, style, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
+        seed_everything(req.seed)
+        return train_adain(build_adain(model), content, style, config=config, steps=steps, seed=req.seed, device=device, fit=fit)
 
-    described = getattr(args, "style", None) or "shipped"
-    run = run_info("adain", model.to_dict(), config.to_dict() | {"style": described}, args.data, args.seed)
-    return run_training(args, trainer, run, default_steps=pick(smoke=4, cpu=5000, gpu=160_000), cpu_minutes=10.0)
+    described = req.style or "shipped"
+    run = run_info("adain", model.to_dict(), config.to_dict() | {"style": described}, req.data, req.seed)
+    return run_training(req, trainer, run, default_steps=req.pick(smoke=4, cpu=5000, gpu=160_000), cpu_minutes=10.0)

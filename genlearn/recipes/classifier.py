@@ -20,10 +20,11 @@ import torch
 from genlearn.data import DIGIT_DOMAINS, digit_domains
 from genlearn.metrics.digits import classify_digits, file_sha256, heldout_accuracy
 from genlearn.models.classifier import ClassifierConfig
-from genlearn.recipes import write_history
-from genlearn.runtime import pick
+from genlearn.recipes import TrainRequest, write_history
 from genlearn.train.checkpoint import run_info, save_checkpoint
 from genlearn.train.classifier import BATCH_SIZE, TRAIN_STEPS, train_digits_classifier
+
+DEFAULT_DATA = "digits"  # --data when none is given
 
 DOMAINS_STEPS = 1000  # the translation classifier sees 6,874 images of three styles
 
@@ -35,26 +36,26 @@ def check_data(name: str) -> str:
     raise ValueError(f"the classifier trains on 'digits' (the digits metric) or 'digit-domains' (translation scores), got --data {name!r}")
 
 
-def train(args) -> Path:
-    check_data(args.data)
-    domains = args.data == "digit-domains"
+def train(req: TrainRequest) -> Path:
+    check_data(req.data)
+    domains = req.data == "digit-domains"
     default = DOMAINS_STEPS if domains else TRAIN_STEPS
-    steps = args.steps if args.steps is not None else pick(smoke=20, cpu=default, gpu=default)
+    steps = req.steps if req.steps is not None else req.pick(smoke=20, cpu=default, gpu=default)
     config = ClassifierConfig()
     data = digit_domains("train", config.image_size)[:2] if domains else None
-    distributed = getattr(args, "distributed", None)
+    distributed = req.distributed
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the result depends on the thread count; the shipped weights used one
     try:
-        model, history = train_digits_classifier(steps, config=config, seed=args.seed, data=data, distributed=distributed,
+        model, history = train_digits_classifier(steps, config=config, seed=req.seed, data=data, distributed=distributed,
                                                  desc="translation classifier" if domains else "digits classifier")  # fmt: skip
     finally:
         torch.set_num_threads(threads)
-    run = Path(args.out)
+    run = Path(req.out)
     if distributed is not None and not distributed.is_main:  # rank 0 alone writes and reports
         return run
     save_checkpoint(run / "checkpoint.pt", modules={"classifier": model}, step=steps,
-                    run=run_info("classifier", config.to_dict(), {"steps": steps, "batch_size": BATCH_SIZE}, args.data, args.seed))  # fmt: skip
+                    run=run_info("classifier", config.to_dict(), {"steps": steps, "batch_size": BATCH_SIZE}, req.data, req.seed))  # fmt: skip
     weights = run / ("translation_classifier.pt" if domains else "digits_classifier.pt")
     torch.save(model.state_dict(), weights)
     write_history(run, history)

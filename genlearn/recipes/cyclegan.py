@@ -12,7 +12,7 @@ from pathlib import Path
 
 from genlearn.data import UNPAIRED_DATASETS, get_unpaired
 from genlearn.models.cyclegan import CycleGAN, CycleGANConfig, CycleGANDiscriminators
-from genlearn.recipes import run_training
+from genlearn.recipes import TrainRequest, run_training
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
 from genlearn.train.cyclegan import CycleGANTrainConfig, train_cyclegan
@@ -29,9 +29,9 @@ def check_data(name: str) -> str:
     raise ValueError(f"cyclegan trains on two unpaired domains: --data {' or '.join(UNPAIRED_DATASETS)}, or a folder with trainA/ and trainB/; got {name!r}")
 
 
-def image_size(data: str) -> int:
+def image_size(data: str, *, profile: str | None = None) -> int:
     """32 for the digit pairs (chapter 7: at 16x16 the generator's 4x4 bottleneck keeps fewer labels), else the profile's."""
-    return pick(smoke=16, cpu=32, gpu=32) if data in UNPAIRED_DATASETS else pick(smoke=16, cpu=32, gpu=256)
+    return pick(profile=profile, smoke=16, cpu=32, gpu=32) if data in UNPAIRED_DATASETS else pick(profile=profile, smoke=16, cpu=32, gpu=256)
 
 
 def patch_layers(size: int) -> int:
@@ -43,23 +43,22 @@ def patch_layers(size: int) -> int:
     return 3 if size >= 128 else 2 if size >= 64 else 1
 
 
-def train(args) -> Path:
-    if args.data == "digits":  # the command line's default dataset: the digits pair
-        args.data = DEFAULT_DATA
-    size = image_size(args.data)
-    x_a, _, x_b, _ = get_unpaired(args.data, "train", size)  # (N_A, C_A, S, S), (N_B, C_B, S, S)
-    model = CycleGANConfig(channels_a=x_a.shape[1], channels_b=x_b.shape[1], image_size=size, g_width=pick(smoke=4, cpu=16, gpu=64),
-                           n_blocks=pick(smoke=1, cpu=3, gpu=9), d_width=pick(smoke=4, cpu=16, gpu=64), d_layers=patch_layers(size))  # fmt: skip
-    digits = args.data in UNPAIRED_DATASETS
-    config = CycleGANTrainConfig(batch_size=pick(smoke=4, cpu=16, gpu=16 if digits else 1),  # the paper: batch 1
+def train(req: TrainRequest) -> Path:
+    data = DEFAULT_DATA if req.data in (None, "digits") else req.data  # "digits" here means the digits pair
+    size = image_size(data, profile=req.profile)
+    x_a, _, x_b, _ = get_unpaired(data, "train", size)  # (N_A, C_A, S, S), (N_B, C_B, S, S)
+    model = CycleGANConfig(channels_a=x_a.shape[1], channels_b=x_b.shape[1], image_size=size, g_width=req.pick(smoke=4, cpu=16, gpu=64),
+                           n_blocks=req.pick(smoke=1, cpu=3, gpu=9), d_width=req.pick(smoke=4, cpu=16, gpu=64), d_layers=patch_layers(size))  # fmt: skip
+    digits = data in UNPAIRED_DATASETS
+    config = CycleGANTrainConfig(batch_size=req.pick(smoke=4, cpu=16, gpu=16 if digits else 1),  # the paper: batch 1
                                  lambda_identity=LAMBDA_IDENTITY if x_a.shape[1] == x_b.shape[1] else 0.0)  # fmt: skip
-    device = get_device(args.device)
+    device = get_device(req.device)
 
     def trainer(steps, fit):
-        seed_everything(args.seed)
-        return train_cyclegan(CycleGAN(model), CycleGANDiscriminators(model), x_a, x_b, config=config, steps=steps, seed=args.seed,
+        seed_everything(req.seed)
+        return train_cyclegan(CycleGAN(model), CycleGANDiscriminators(model), x_a, x_b, config=config, steps=steps, seed=req.seed,
                               device=device, fit=fit)  # fmt: skip
 
-    run = run_info("cyclegan", model.to_dict(), config.to_dict(), args.data, args.seed)
+    run = run_info("cyclegan", model.to_dict(), config.to_dict(), data, req.seed)
     epochs_200 = 200 * max(len(x_a), len(x_b)) // config.batch_size  # the paper's 100 + 100 epochs
-    return run_training(args, trainer, run, default_steps=pick(smoke=10, cpu=CPU_STEPS, gpu=20_000 if digits else epochs_200), cpu_minutes=10.0)
+    return run_training(req, trainer, run, default_steps=req.pick(smoke=10, cpu=CPU_STEPS, gpu=20_000 if digits else epochs_200), cpu_minutes=10.0)

@@ -11,23 +11,25 @@ from pathlib import Path
 
 from genlearn.data import get_dataset
 from genlearn.models.dcgan import DCGANDiscriminator, DCGANGenerator
-from genlearn.recipes import run_training
+from genlearn.recipes import TrainRequest, run_training
 from genlearn.recipes.presets import SMALL_DATA, dcgan_config, image_size
-from genlearn.runtime import get_device, pick, seed_everything
+from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
 from genlearn.train.gan import GANConfig, train_gan
 
+DEFAULT_DATA = "digits"  # --data when none is given
 
-def train(args) -> Path:
-    x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
-    model = dcgan_config(args.data, x.shape[1])
-    config = GANConfig.digits() if args.data in SMALL_DATA else GANConfig.dcgan()
-    device = get_device(args.device)
+
+def train(req: TrainRequest) -> Path:
+    x, _ = get_dataset(req.data, split="train", size=image_size(req.data, profile=req.profile))  # (N, C, S, S) in [-1, 1]
+    model = dcgan_config(req.data, x.shape[1], profile=req.profile)
+    config = GANConfig.digits() if req.data in SMALL_DATA else GANConfig.dcgan()
+    device = get_device(req.device)
 
     def trainer(steps, fit):
-        seed_everything(args.seed)
+        seed_everything(req.seed)
         G, D = DCGANGenerator(model), DCGANDiscriminator(model)
-        return train_gan(G, D, x, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
+        return train_gan(G, D, x, config=config, steps=steps, seed=req.seed, device=device, fit=fit)
 
-    run = run_info("dcgan", model.to_dict(), config.to_dict(), args.data, args.seed)
-    return run_training(args, trainer, run, default_steps=pick(smoke=20, cpu=8000, gpu=20000))
+    run = run_info("dcgan", model.to_dict(), config.to_dict(), req.data, req.seed)
+    return run_training(req, trainer, run, default_steps=req.pick(smoke=20, cpu=8000, gpu=20000))

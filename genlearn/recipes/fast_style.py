@@ -17,11 +17,12 @@ import torch
 from genlearn.data import image_crops, list_photos, load_image, load_image_folder, load_photo
 from genlearn.models.features import load_feature_network
 from genlearn.models.transform_net import TransformNet, TransformNetConfig
-from genlearn.recipes import UsageError, run_training
-from genlearn.runtime import get_device, pick, seed_everything
+from genlearn.recipes import TrainRequest, UsageError, run_training
+from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
 from genlearn.train.fast_style import FastStyleConfig, train_fast_style
 
+DEFAULT_DATA = "photos"  # --data when none is given ("digits" is read as the same, for 0.2's command lines)
 DEFAULT_STYLE = "immunohistochemistry"
 CPU_STEPS = 2000
 STYLE_WEIGHT = 1e4  # beta for content weight 1: at 1e6 (Gatys's weight here) the network forgot the content and painted texture
@@ -44,23 +45,23 @@ def content_crops(data: str, crop: int, n: int, seed: int) -> torch.Tensor:
     return image_crops(images, crop, n, seed)
 
 
-def train(args) -> Path:
-    style_name = getattr(args, "style", None) or DEFAULT_STYLE
-    crop = pick(smoke=32, cpu=128, gpu=256)
+def train(req: TrainRequest) -> Path:
+    style_name = req.style or DEFAULT_STYLE
+    crop = req.pick(smoke=32, cpu=128, gpu=256)
     try:
         style = load_image(style_name, crop)[None]  # (1, 3, H, W), the shorter side at the crop size
     except ValueError as e:
         raise UsageError(str(e)) from None
-    content = content_crops(args.data, crop, pick(smoke=8, cpu=2000, gpu=20_000), args.seed)
+    content = content_crops(req.data, crop, req.pick(smoke=8, cpu=2000, gpu=20_000), req.seed)
     features = load_feature_network("auto")
-    model = pick(smoke=TransformNetConfig.tiny(), cpu=TransformNetConfig.reference(), gpu=TransformNetConfig.reference())
-    config = FastStyleConfig(batch_size=pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
-    device = get_device(args.device)
+    model = req.pick(smoke=TransformNetConfig.tiny(), cpu=TransformNetConfig.reference(), gpu=TransformNetConfig.reference())
+    config = FastStyleConfig(batch_size=req.pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
+    device = get_device(req.device)
 
     def trainer(steps, fit):
-        seed_everything(args.seed)
-        return train_fast_style(TransformNet(model), content, style, features, config=config, steps=steps, seed=args.seed,
+        seed_everything(req.seed)
+        return train_fast_style(TransformNet(model), content, style, features, config=config, steps=steps, seed=req.seed,
                                 device=device, fit=fit)  # fmt: skip
 
-    run = run_info("fast-style", model.to_dict(), config.to_dict() | {"style": style_name, "features": features.name}, args.data, args.seed)
-    return run_training(args, trainer, run, default_steps=pick(smoke=4, cpu=CPU_STEPS, gpu=40_000), cpu_minutes=10.0)
+    run = run_info("fast-style", model.to_dict(), config.to_dict() | {"style": style_name, "features": features.name}, req.data, req.seed)
+    return run_training(req, trainer, run, default_steps=req.pick(smoke=4, cpu=CPU_STEPS, gpu=40_000), cpu_minutes=10.0)

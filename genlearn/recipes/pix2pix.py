@@ -17,7 +17,7 @@ from pathlib import Path
 from genlearn.data import PIX2PIX_DATASETS, get_paired
 from genlearn.data.paired import PAIRED_DATASETS, check_paired
 from genlearn.models.pix2pix import Pix2Pix, Pix2PixConfig
-from genlearn.recipes import run_training
+from genlearn.recipes import TrainRequest, run_training
 from genlearn.recipes.cyclegan import patch_layers
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
@@ -33,34 +33,33 @@ def check_data(name: str) -> str:
     return name if name == "digits" else check_paired(name)
 
 
-def image_size(data: str) -> int:
+def image_size(data: str, *, profile: str | None = None) -> int:
     """Crop side: 64 for the offline sets in the cpu profile, 256 (the paper's) for archives and folders on a GPU."""
-    return pick(smoke=16, cpu=64, gpu=128 if data in PAIRED_DATASETS else 256)
+    return pick(profile=profile, smoke=16, cpu=64, gpu=128 if data in PAIRED_DATASETS else 256)
 
 
-def model_config(data: str, in_channels: int, out_channels: int, size: int) -> Pix2PixConfig:
+def model_config(data: str, in_channels: int, out_channels: int, size: int, *, profile: str | None = None) -> Pix2PixConfig:
     """The profile's networks: the paper's for archives and folders; residual for the offline sets (chapter 8 measures why)."""
-    depth = pick(smoke=3, cpu=6, gpu=8 if size >= 256 else 7)
-    width = pick(smoke=4, cpu=16, gpu=64)
+    depth = pick(profile=profile, smoke=3, cpu=6, gpu=8 if size >= 256 else 7)
+    width = pick(profile=profile, smoke=4, cpu=16, gpu=64)
     return Pix2PixConfig(in_channels=in_channels, out_channels=out_channels, image_size=size, g_width=width, depth=depth,
                          d_width=width, d_layers=patch_layers(size), residual=data in PAIRED_DATASETS)  # fmt: skip
 
 
-def train(args) -> Path:
-    if args.data == "digits":  # the command line's default dataset: the watermarks
-        args.data = DEFAULT_DATA
-    size = image_size(args.data)
-    x, y = get_paired(args.data, "train", size, n=pick(smoke=64, cpu=None, gpu=None))  # (N, C_in, S, S), (N, C_out, S, S)
-    model = model_config(args.data, x.shape[1], y.shape[1], size)
-    offline = args.data in PAIRED_DATASETS
-    config = Pix2PixTrainConfig(batch_size=pick(smoke=4, cpu=16, gpu=16 if offline else 1), lr_decay=LR_DECAY)
-    device = get_device(args.device)
+def train(req: TrainRequest) -> Path:
+    data = DEFAULT_DATA if req.data in (None, "digits") else req.data  # "digits" here means the watermarks
+    size = image_size(data, profile=req.profile)
+    x, y = get_paired(data, "train", size, n=req.pick(smoke=64, cpu=None, gpu=None))  # (N, C_in, S, S), (N, C_out, S, S)
+    model = model_config(data, x.shape[1], y.shape[1], size, profile=req.profile)
+    offline = data in PAIRED_DATASETS
+    config = Pix2PixTrainConfig(batch_size=req.pick(smoke=4, cpu=16, gpu=16 if offline else 1), lr_decay=LR_DECAY)
+    device = get_device(req.device)
 
     def trainer(steps, fit):
-        seed_everything(args.seed)
+        seed_everything(req.seed)
         net = Pix2Pix(model)
-        return train_pix2pix(net, net.discriminator(), x, y, config=config, steps=steps, seed=args.seed, device=device, fit=fit)
+        return train_pix2pix(net, net.discriminator(), x, y, config=config, steps=steps, seed=req.seed, device=device, fit=fit)
 
-    run = run_info("pix2pix", model.to_dict(), config.to_dict(), args.data, args.seed)
+    run = run_info("pix2pix", model.to_dict(), config.to_dict(), data, req.seed)
     epochs_200 = 200 * len(x) // config.batch_size  # the paper's facades schedule
-    return run_training(args, trainer, run, default_steps=pick(smoke=10, cpu=CPU_STEPS, gpu=20_000 if offline else epochs_200))
+    return run_training(req, trainer, run, default_steps=req.pick(smoke=10, cpu=CPU_STEPS, gpu=20_000 if offline else epochs_200))

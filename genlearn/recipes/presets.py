@@ -8,17 +8,17 @@ from genlearn.runtime import pick
 SMALL_DATA = ("digits", "mnist-5k", "faces")
 
 
-def image_size(data: str) -> int:
+def image_size(data: str, *, profile: str | None = None) -> int:
     """Training resolution: 16 for the 8x8 digits, 32 for the other small sets, else 16/32/64 by profile."""
     if data == "digits":
         return 16
-    return 32 if data in SMALL_DATA else pick(smoke=16, cpu=32, gpu=64)
+    return 32 if data in SMALL_DATA else pick(profile=profile, smoke=16, cpu=32, gpu=64)
 
 
-def dcgan_config(data: str, channels: int) -> DCGANConfig:
+def dcgan_config(data: str, channels: int, *, profile: str | None = None) -> DCGANConfig:
     """The DCGAN size for a dataset and the active profile (one code path, sizes only)."""
-    width = pick(smoke=8, cpu=32, gpu=64)
-    return DCGANConfig(image_size=image_size(data), channels=channels, latent_dim=pick(smoke=16, cpu=64, gpu=100), g_width=width, d_width=width)
+    width = pick(profile=profile, smoke=8, cpu=32, gpu=64)
+    return DCGANConfig(image_size=image_size(data, profile=profile), channels=channels, latent_dim=pick(profile=profile, smoke=16, cpu=64, gpu=100), g_width=width, d_width=width)
 
 
 model_config = dcgan_config  # the first edition's name (genlearn.train.dcgan.model_config)

@@ -14,31 +14,33 @@ from pathlib import Path
 
 from genlearn.data import get_dataset
 from genlearn.models.stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
-from genlearn.recipes import run_training
+from genlearn.recipes import TrainRequest, run_training
 from genlearn.recipes.presets import image_size
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
 from genlearn.train.stylegan import StyleGANTrainConfig, train_stylegan
 
+DEFAULT_DATA = "digits"  # --data when none is given
 
-def model_config(data: str, channels: int) -> StyleGANConfig:
+
+def model_config(data: str, channels: int, *, profile: str | None = None) -> StyleGANConfig:
     """The StyleGAN2 size for a dataset and the active profile (sizes only)."""
-    width = pick(smoke=8, cpu=32, gpu=256)
-    w_dim = pick(smoke=8, cpu=64, gpu=256)
-    return StyleGANConfig(image_size=image_size(data), channels=channels, latent_dim=w_dim, w_dim=w_dim,
-                          mapping_layers=pick(smoke=2, cpu=4, gpu=8), width=width)  # fmt: skip
+    width = pick(profile=profile, smoke=8, cpu=32, gpu=256)
+    w_dim = pick(profile=profile, smoke=8, cpu=64, gpu=256)
+    return StyleGANConfig(image_size=image_size(data, profile=profile), channels=channels, latent_dim=w_dim, w_dim=w_dim,
+                          mapping_layers=pick(profile=profile, smoke=2, cpu=4, gpu=8), width=width)  # fmt: skip
 
 
-def train(args) -> Path:
-    x, _ = get_dataset(args.data, split="train", size=image_size(args.data))  # (N, C, S, S) in [-1, 1]
-    model = model_config(args.data, x.shape[1])
-    config = replace(StyleGANTrainConfig.digits(), batch_size=pick(smoke=8, cpu=32, gpu=32))  # step 0 runs R1 and the PL step too
-    device = get_device(args.device)
+def train(req: TrainRequest) -> Path:
+    x, _ = get_dataset(req.data, split="train", size=image_size(req.data, profile=req.profile))  # (N, C, S, S) in [-1, 1]
+    model = model_config(req.data, x.shape[1], profile=req.profile)
+    config = replace(StyleGANTrainConfig.digits(), batch_size=req.pick(smoke=8, cpu=32, gpu=32))  # step 0 runs R1 and the PL step too
+    device = get_device(req.device)
 
     def trainer(steps, fit):
-        seed_everything(args.seed)
-        return train_stylegan(StyleGANGenerator(model), StyleGANDiscriminator(model), x, config=config, steps=steps, seed=args.seed,
+        seed_everything(req.seed)
+        return train_stylegan(StyleGANGenerator(model), StyleGANDiscriminator(model), x, config=config, steps=steps, seed=req.seed,
                               device=device, fit=fit)  # fmt: skip
 
-    run = run_info("stylegan", model.to_dict(), config.to_dict(), args.data, args.seed)
-    return run_training(args, trainer, run, default_steps=pick(smoke=4, cpu=8000, gpu=100_000))
+    run = run_info("stylegan", model.to_dict(), config.to_dict(), req.data, req.seed)
+    return run_training(req, trainer, run, default_steps=req.pick(smoke=4, cpu=8000, gpu=100_000))
