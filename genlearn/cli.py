@@ -234,7 +234,7 @@ def _distributed(request, module):
     if not info.active:
         return info
     if not getattr(module, "DISTRIBUTED", True):
-        able = ", ".join(m for m in sorted(MODELS) if getattr(recipe(m), "DISTRIBUTED", True))
+        able = ", ".join(m for m in MODELS if getattr(recipe(m), "DISTRIBUTED", True))
         raise UsageError(f"distributed training (torchrun) is implemented for {able}; train {request.model} in one process")
     device = get_device(request.device)
     if device.type == "cuda":

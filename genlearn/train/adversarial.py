@@ -177,12 +177,10 @@ class Adversarial(Setup):
     opt_d = property(lambda self: self.opt[self.d_name])
 
     def fit(self, step, *, steps: int | None = None, state: Mapping[str, Any] | None = None, **changes: Any) -> History:
-        """:meth:`Setup.fit`; ``steps`` (the set-up's) and ``state`` (more objects to checkpoint) are genlearn 0.2's
-        arguments, ``changes`` override the run's :class:`~genlearn.train.loop.FitOptions`."""
-        if steps is not None and steps != self.steps:
-            raise ValueError(f"this set-up was built for {self.steps} steps, not {steps}")
+        """:meth:`Setup.fit`; ``state`` (more objects to checkpoint) is genlearn 0.2's argument, ``changes`` override the
+        run's :class:`~genlearn.train.loop.FitOptions`."""
         self.state.update(state or {})
-        return super().fit(step, **changes)
+        return super().fit(step, steps, **changes)
 
     def trained(self, history: History) -> Trained:
         """Both players in eval mode; the network to sample from (the EMA copy where kept, else G) and the history."""

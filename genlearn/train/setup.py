@@ -195,13 +195,14 @@ class Setup:
             states["latent_generator"] = GeneratorState(self.latent_generator)
         return modules, states
 
-    def fit(self, step: Callable[[Any], Mapping[str, float]], **changes: Any) -> History:
-        """:func:`genlearn.train.fit` of ``step`` over this set-up's batches for its ``steps``, with its precision
-        active and everything it holds checkpointed; ``changes`` override the run's :class:`FitOptions`."""
+    def fit(self, step: Callable[[Any], Mapping[str, float]], steps: int | None = None, **changes: Any) -> History:
+        """:func:`genlearn.train.fit` of ``step`` over this set-up's batches, with its precision active and everything
+        it holds checkpointed: until the set-up's ``steps`` (or ``steps``, e.g. the first part of a run whose schedules
+        span more); ``changes`` override the run's :class:`FitOptions`."""
         modules, states = self.checkpointed()
         options = self.options.but(**changes) if changes else self.options
         with using(self.precision):
-            return fit(step, self.batches, steps=self.steps, modules=modules, states=states, options=options)
+            return fit(step, self.batches, steps=self.steps if steps is None else steps, modules=modules, states=states, options=options)
 
     def trained(self, history: History, name: str | None = None, model: nn.Module | None = None) -> Trained:
         """Every player in eval mode; the network to sample from (the EMA copy where kept, else ``model`` or the
