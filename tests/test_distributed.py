@@ -260,7 +260,10 @@ def test_a_schedulers_sigterm_to_torchrun_saves_the_run_once_and_the_same_comman
 
     argv = [*TORCHRUN, "-m", "genlearn", "train", "gan", "--profile", "smoke", "--out", str(tmp_path / "run")]
     proc = subprocess.Popen([*argv, "--steps", "1000000"], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(15)  # started, and some way into training
+    deadline = time.time() + 180  # started, and some way into training: its first checkpoint (step 500) is there
+    while not (tmp_path / "run" / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    time.sleep(1)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     said = re.findall(r"SIGTERM: stopped after step (\d+); saved", out)
