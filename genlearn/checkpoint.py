@@ -171,10 +171,14 @@ def restore(
 
     Chapter 0.
     """
-    missing = set(modules) - set(payload["modules"])
+    counted = "steps" in modules and "steps" not in payload["modules"]  # genlearn 0.2's one-player runs kept no counter
+    missing = set(modules) - set(payload["modules"]) - ({"steps"} if counted else set())
     if missing:
         raise CheckpointError(f"checkpoint has no weights for {sorted(missing)}; it holds {sorted(payload['modules'])}")
     for name, module in modules.items():
+        if name == "steps" and counted:
+            unwrap(module).load_state_dict({"count": torch.tensor(int(payload["step"]))})  # the counter is the step reached
+            continue
         unwrap(module).load_state_dict(payload["modules"][name])
     for name, opt in (optimizers or {}).items():
         opt.load_state_dict(payload["optimizers"][name])
