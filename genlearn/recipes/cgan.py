@@ -15,7 +15,7 @@ from genlearn.recipes import UsageError, run_training
 from genlearn.recipes.presets import SMALL_DATA, dcgan_config, image_size
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.gan import GANConfig, train_gan
+from genlearn.train.gan import GANTrainConfig, train_gan
 
 
 def train(args) -> Path:
@@ -23,7 +23,7 @@ def train(args) -> Path:
     if int(y.max()) < 1:
         raise UsageError(f"cgan needs at least 2 classes and {args.data} has one; put the images of each class into a subfolder of their own")
     model = ConditionalConfig(dcgan=dcgan_config(args.data, x.shape[1]), num_classes=int(y.max()) + 1, embed_dim=pick(smoke=4, cpu=16, gpu=32))
-    config = GANConfig.digits() if args.data in SMALL_DATA else GANConfig.dcgan()
+    config = GANTrainConfig.digits() if args.data in SMALL_DATA else GANTrainConfig.dcgan()
     device = get_device(args.device)
 
     def trainer(steps, fit):

@@ -20,7 +20,7 @@ from genlearn.models.transform_net import TransformNet, TransformNetConfig
 from genlearn.recipes import UsageError, run_training
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.fast_style import FastStyleConfig, train_fast_style
+from genlearn.train.fast_style import FastStyleTrainConfig, train_fast_style
 
 DEFAULT_STYLE = "immunohistochemistry"
 CPU_STEPS = 2000
@@ -54,7 +54,7 @@ def train(args) -> Path:
     content = content_crops(args.data, crop, pick(smoke=8, cpu=2000, gpu=20_000), args.seed)
     features = load_feature_network("auto")
     model = pick(smoke=TransformNetConfig.tiny(), cpu=TransformNetConfig.reference(), gpu=TransformNetConfig.reference())
-    config = FastStyleConfig(batch_size=pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
+    config = FastStyleTrainConfig(batch_size=pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
     device = get_device(args.device)
 
     def trainer(steps, fit):

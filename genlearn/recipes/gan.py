@@ -9,13 +9,13 @@ from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from genlearn.recipes import run_training
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.gan import GANConfig, train_gan
+from genlearn.train.gan import GANTrainConfig, train_gan
 
 
 def train(args) -> Path:
     x, _ = get_dataset(args.data, split="train")
     model = MLPConfig.images(channels=x.shape[1], size=x.shape[2])
-    config = GANConfig(batch_size=64, lr_g=2e-4, lr_d=2e-4)
+    config = GANTrainConfig(batch_size=64, lr_g=2e-4, lr_d=2e-4)
     device = get_device(args.device)
 
     def trainer(steps, fit):

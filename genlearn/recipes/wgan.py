@@ -11,7 +11,7 @@ from genlearn.recipes import UsageError, run_training
 from genlearn.recipes.presets import SMALL_DATA, dcgan_config, image_size
 from genlearn.runtime import get_device, pick, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.wgan import WGANConfig, digits_config, train_wgan
+from genlearn.train.wgan import WGANTrainConfig, digits_config, train_wgan
 
 
 def train(args) -> Path:
@@ -23,7 +23,7 @@ def train(args) -> Path:
     if args.data in SMALL_DATA:
         config = digits_config(args.model)
     else:
-        config = WGANConfig.wgan() if args.model == "wgan" else WGANConfig.wgan_gp()
+        config = WGANTrainConfig.wgan() if args.model == "wgan" else WGANTrainConfig.wgan_gp()
     device = get_device(args.device)
 
     def trainer(steps, fit):
