@@ -32,7 +32,7 @@ import torch
 from genlearn.models.cyclegan import CycleGAN, CycleGANConfig, CycleGANDiscriminators
 from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from genlearn.runtime import get_device
-from genlearn.train.adversarial import Adversarial, AdversarialConfig
+from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig
 from genlearn.train.cyclegan import CycleGANTrainConfig, discriminator_step, generator_step
 from genlearn.train.gan import d_step, g_step
 from genlearn.train.precision import Precision, using
@@ -77,7 +77,7 @@ def _dcgan_step(device: torch.device, precision: Precision, *, tiny: bool = Fals
     config, batch = (DCGANConfig(image_size=16, latent_dim=8, g_width=4, d_width=4), 4) if tiny else (DCGANConfig.reference(), 128)
     g = torch.Generator().manual_seed(0)
     x = _images(batch, config.channels, config.image_size, g)
-    setup = Adversarial(DCGANGenerator(config), DCGANDiscriminator(config), x, config=AdversarialConfig(batch_size=batch), steps=1, device=device,
+    setup = Adversarial(DCGANGenerator(config), DCGANDiscriminator(config), x, config=AdversarialTrainConfig(batch_size=batch), steps=1, device=device,
                         precision=precision)  # fmt: skip
     G, D = setup.G, setup.D
     if compile_backend:

@@ -24,7 +24,7 @@ from genlearn.train.adain import AdaINTrainConfig, train_adain
 from genlearn.train.classifier import train_digits_classifier
 from genlearn.train.cyclegan import CycleGANTrainConfig, train_cyclegan
 from genlearn.train.distributed import from_environment, init_process_group
-from genlearn.train.fast_style import FastStyleConfig, train_fast_style
+from genlearn.train.fast_style import FastStyleTrainConfig, train_fast_style
 from genlearn.train.pix2pix import Pix2PixTrainConfig, train_pix2pix
 from genlearn.train.stylegan import StyleGANTrainConfig, train_stylegan
 
@@ -79,7 +79,7 @@ def main(out: str) -> None:
     torch.manual_seed(0)
     net = TransformNet(TransformNetConfig(width=8, n_blocks=1))
     before, start = outputs(net.eval(), crops[:2]), weights(net)
-    train_fast_style(net, crops, load_photo("immunohistochemistry", (32, 32))[None], encoder, config=FastStyleConfig(batch_size=4, lr=1e-3), **kw)
+    train_fast_style(net, crops, load_photo("immunohistochemistry", (32, 32))[None], encoder, config=FastStyleTrainConfig(batch_size=4, lr=1e-3), **kw)
     results["fast-style"] = {"weights": weights(net), "start": start, "out": outputs(net.eval(), crops[:2]), "before": before}
 
     torch.manual_seed(0)

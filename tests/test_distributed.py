@@ -24,14 +24,14 @@ TRAIN = textwrap.dedent('''
     from genlearn.data import load_digits
     from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
     from genlearn.train.distributed import from_environment, init_process_group
-    from genlearn.train.gan import GANConfig, train_gan
+    from genlearn.train.gan import GANTrainConfig, train_gan
 
     info = from_environment()
     init_process_group(info, torch.device("cpu"))
     torch.manual_seed(0)
     x, _ = load_digits("train")  # (1437, 1, 8, 8)
     cfg = MLPConfig.images(channels=1, size=8)
-    G, _ = train_gan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=GANConfig(batch_size=64), steps=5, seed=0,
+    G, _ = train_gan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=GANTrainConfig(batch_size=64), steps=5, seed=0,
                      progress=False, distributed=info)
     if info.is_main:
         torch.save(G.state_dict(), sys.argv[1])
@@ -62,7 +62,7 @@ WGAN_GP = textwrap.dedent('''
     from genlearn.data import toy_mixture
     from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
     from genlearn.train.distributed import from_environment, init_process_group
-    from genlearn.train.wgan import WGANConfig, train_wgan
+    from genlearn.train.wgan import WGANTrainConfig, train_wgan
 
     info = from_environment()
     init_process_group(info, torch.device("cpu"))
@@ -70,7 +70,7 @@ WGAN_GP = textwrap.dedent('''
     x, _ = toy_mixture("ring", 2048, seed=0)  # (2048, 2)
     cfg = MLPConfig(data_shape=(2,), hidden=32, depth=2, tanh_output=False)
     critic = MLPDiscriminator(cfg)
-    G, history = train_wgan(MLPGenerator(cfg), critic, x, config=WGANConfig.wgan_gp(batch_size=64), steps=3, seed=0,
+    G, history = train_wgan(MLPGenerator(cfg), critic, x, config=WGANTrainConfig.wgan_gp(batch_size=64), steps=3, seed=0,
                             progress=False, distributed=info)
     torch.save({"G": G.state_dict(), "critic": critic.state_dict(), "gp": history["gp"]}, f"{sys.argv[1]}.{info.rank}")
     if info.active:
@@ -193,11 +193,11 @@ def test_the_closed_form_baseline_is_not_distributed(tmp_path):
 def test_a_resumed_run_draws_the_latents_that_come_next(tmp_path):
     """With a latent generator (every distributed run has one), a resumed run continues its sequence of latents."""
     from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-    from genlearn.train.adversarial import Adversarial, AdversarialConfig
+    from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig
 
     def run(steps, checkpoint=None):
         cfg = MLPConfig(data_shape=(2,), hidden=4, depth=1, tanh_output=False)
-        setup = Adversarial(MLPGenerator(cfg), MLPDiscriminator(cfg), torch.zeros(8, 2), config=AdversarialConfig(batch_size=4), steps=6,
+        setup = Adversarial(MLPGenerator(cfg), MLPDiscriminator(cfg), torch.zeros(8, 2), config=AdversarialTrainConfig(batch_size=4), steps=6,
                             latent_generator=torch.Generator().manual_seed(5))  # fmt: skip
         drawn = []
 

@@ -7,7 +7,7 @@ from genlearn.data import RandomCropDataset, load_photo
 from genlearn.models.efficientnet_lite import load_efficientnet_lite0
 from genlearn.models.layers import count_parameters
 from genlearn.models.transform_net import TransformNet, TransformNetConfig
-from genlearn.train.fast_style import FastStyleConfig, train_fast_style
+from genlearn.train.fast_style import FastStyleTrainConfig, train_fast_style
 
 
 def test_reference_transform_net_matches_a_layer_by_layer_count():
@@ -37,7 +37,7 @@ def crops():
 def test_a_short_run_lowers_the_style_loss_and_resumes_bit_for_bit(crops, tmp_path):
     content, style = crops
     features = load_efficientnet_lite0()
-    config = FastStyleConfig(batch_size=4, lr=1e-2)
+    config = FastStyleTrainConfig(batch_size=4, lr=1e-2)
     torch.manual_seed(0)
     small = TransformNetConfig(width=8, n_blocks=1)
     net, history = train_fast_style(TransformNet(small), content, style, features, config=config, steps=40, progress=False)
@@ -54,4 +54,4 @@ def test_a_short_run_lowers_the_style_loss_and_resumes_bit_for_bit(crops, tmp_pa
 
 def test_bad_config():
     with pytest.raises(ValueError, match="batch_size"):
-        FastStyleConfig(batch_size=0)
+        FastStyleTrainConfig(batch_size=0)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from genlearn.models.conditional import ConditionalConfig, ConditionalGenerator, ProjectionDiscriminator
-from genlearn.models.dcgan import DCGANConfig, Discriminator, Generator, count_parameters
+from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, count_parameters
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 
 
@@ -30,15 +30,15 @@ def pytorch_examples_dcgan(nz=100, ngf=64, ndf=64, nc=3):
 
 def test_reference_parameter_counts_match_pytorch_examples():
     netG, netD = pytorch_examples_dcgan()
-    G, D = Generator(DCGANConfig.reference()), Discriminator(DCGANConfig.reference())
+    G, D = DCGANGenerator(DCGANConfig.reference()), DCGANDiscriminator(DCGANConfig.reference())
     assert count_parameters(netG) == 3_576_704 == count_parameters(G)
     assert count_parameters(netD) == 2_765_568 == count_parameters(D)
 
 
 def test_reference_is_the_examples_network_layer_for_layer():
     netG, netD = pytorch_examples_dcgan()
-    G, D = Generator(DCGANConfig.reference()), Discriminator(DCGANConfig.reference())
-    ours_d = [m for m in D.modules() if not isinstance(m, nn.Sequential | Discriminator)]
+    G, D = DCGANGenerator(DCGANConfig.reference()), DCGANDiscriminator(DCGANConfig.reference())
+    ours_d = [m for m in D.modules() if not isinstance(m, nn.Sequential | DCGANDiscriminator)]
     theirs_d = [m for m in netD if not isinstance(m, nn.Sigmoid)]  # D returns logits
     assert [repr(m) for m in G.main] == [repr(m) for m in netG]
     assert [repr(m) for m in ours_d] == [repr(m) for m in theirs_d]
@@ -53,12 +53,12 @@ def test_reference_is_the_examples_network_layer_for_layer():
 @pytest.mark.parametrize("channels", [1, 3])
 def test_dcgan_shapes(size, channels):
     cfg = DCGANConfig.tiny(size, channels)
-    G, D = Generator(cfg), Discriminator(cfg)
+    G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     x = G(torch.randn(3, cfg.latent_dim))
     assert x.shape == (3, channels, size, size)
     assert x.min() >= -1 and x.max() <= 1
     assert D(x).shape == (3,)
-    assert Discriminator(DCGANConfig(**{**cfg.to_dict(), "spectral_norm": True}))(x).shape == (3,)
+    assert DCGANDiscriminator(DCGANConfig(**{**cfg.to_dict(), "spectral_norm": True}))(x).shape == (3,)
 
 
 @pytest.mark.parametrize("size", [16, 32, 64])
@@ -85,7 +85,7 @@ def test_labels_change_conditional_outputs():
 
 
 def test_dcgan_init_statistics():
-    G = Generator(DCGANConfig.reference())
+    G = DCGANGenerator(DCGANConfig.reference())
     w = G.main[3].weight  # (512, 256, 4, 4): 2M draws
     assert abs(w.mean().item()) < 1e-3 and w.std().item() == pytest.approx(0.02, rel=0.01)
     bn = G.main[1]
@@ -119,7 +119,7 @@ def test_impossible_image_size_raises(size):
 
 def test_bad_inputs_raise_clear_errors():
     cfg = DCGANConfig.tiny(16, 1)
-    G, D = Generator(cfg), Discriminator(cfg)
+    G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     with pytest.raises(ValueError, match=r"z must have shape \(N, 8\)"):
         G(torch.randn(2, 9))
     with pytest.raises(ValueError, match="1 channel"):

@@ -7,15 +7,15 @@ import torch
 from genlearn.train.augment import diff_augment, rand_cutout, rand_translation
 from genlearn.train.ema import EMA
 from genlearn.models.conditional import ConditionalConfig, ConditionalGenerator, ProjectionDiscriminator
-from genlearn.models.dcgan import DCGANConfig, Discriminator, Generator
+from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from genlearn.train.gan import TrainConfig, d_step, g_step, train_gan
+from genlearn.train.gan import GANTrainConfig, d_step, g_step, train_gan
 
 
 def tiny_pair(seed=0):
     torch.manual_seed(seed)
     cfg = DCGANConfig.tiny(16, 1)
-    G, D = Generator(cfg), Discriminator(cfg)
+    G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
     x = torch.rand(8, 1, 16, 16) * 2 - 1
@@ -82,7 +82,7 @@ def run_tiny(seed):
     cfg = MLPConfig.tiny((1, 8, 8))
     G, D = MLPGenerator(cfg), MLPDiscriminator(cfg)
     x = torch.rand(32, 1, 8, 8) * 2 - 1
-    G_sample, history = train_gan(G, D, x, config=TrainConfig(batch_size=8, ema_decay=0.9, diffaugment="translation"), steps=5, seed=seed, progress=False)
+    G_sample, history = train_gan(G, D, x, config=GANTrainConfig(batch_size=8, ema_decay=0.9, diffaugment="translation"), steps=5, seed=seed, progress=False)
     assert G_sample is not G  # the EMA copy is what a run samples from
     return history, G, G_sample
 
@@ -130,15 +130,15 @@ def test_diffaugment_is_differentiable_and_shape_preserving():
 
 def test_bad_train_config_raises():
     with pytest.raises(ValueError, match="d_loss"):
-        TrainConfig(d_loss="wasserstein")
+        GANTrainConfig(d_loss="wasserstein")
     with pytest.raises(ValueError, match="ema_decay"):
-        TrainConfig(ema_decay=1.0)
+        GANTrainConfig(ema_decay=1.0)
     with pytest.raises(ValueError, match="DiffAugment"):
-        TrainConfig(diffaugment="flip")
+        GANTrainConfig(diffaugment="flip")
     with pytest.raises(ValueError, match="r1_gamma"):
-        TrainConfig(r1_gamma=-0.1)
+        GANTrainConfig(r1_gamma=-0.1)
     with pytest.raises(ValueError, match="lr_decay"):
-        TrainConfig(lr_decay=2.0)
+        GANTrainConfig(lr_decay=2.0)
 
 
 def test_linear_decay_schedule():
@@ -158,11 +158,11 @@ def test_linear_decay_schedule():
 
 
 def test_r1_and_lr_decay_run_and_resume_bit_identically(tmp_path, ctrl_c_at):
-    cfg = TrainConfig(batch_size=8, r1_gamma=1.0, r1_every=2, lr_decay=0.5, diffaugment="translation")
+    cfg = GANTrainConfig(batch_size=8, r1_gamma=1.0, r1_every=2, lr_decay=0.5, diffaugment="translation")
 
     def run(seed=0, checkpoint=None, callbacks=()):
         torch.manual_seed(seed)
-        G, D = Generator(DCGANConfig.tiny(16, 1)), Discriminator(DCGANConfig.tiny(16, 1))
+        G, D = DCGANGenerator(DCGANConfig.tiny(16, 1)), DCGANDiscriminator(DCGANConfig.tiny(16, 1))
         x = torch.rand(16, 1, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
         _, history = train_gan(G, D, x, config=cfg, steps=6, seed=0, checkpoint=checkpoint, checkpoint_every=1000,
                                callbacks=callbacks, progress=False)  # fmt: skip

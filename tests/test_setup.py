@@ -24,13 +24,13 @@ from genlearn.train import FitOptions, Precision
 from genlearn.train.adain import AdaINTrainConfig, train_adain
 from genlearn.train.classifier import train_digits_classifier
 from genlearn.train.cyclegan import CycleGANTrainConfig, train_cyclegan
-from genlearn.train.fast_style import FastStyleConfig, train_fast_style
-from genlearn.train.gan import GANConfig, train_gan
+from genlearn.train.fast_style import FastStyleTrainConfig, train_fast_style
+from genlearn.train.gan import GANTrainConfig, train_gan
 from genlearn.train.pix2pix import Pix2PixTrainConfig, train_pix2pix
 from genlearn.train.precision import active_precision
 from genlearn.train.stylegan import StyleGANTrainConfig, train_stylegan
 from genlearn.train.vae import VAETrainConfig, train_vae
-from genlearn.train.wgan import WGANConfig, train_wgan
+from genlearn.train.wgan import WGANTrainConfig, train_wgan
 
 ROOT = Path(__file__).resolve().parents[1]
 FIT = FitOptions(progress=False, precision=Precision(amp=True, channels_last=True))
@@ -51,9 +51,9 @@ def photos():
 
 TRAINERS = {  # name: a 2-step run of the trainer with tiny networks
     "gan": lambda enc: train_gan(DCGANGenerator(DCGANConfig.tiny()), DCGANDiscriminator(DCGANConfig.tiny()), digits(),
-                                 config=GANConfig(batch_size=8), steps=2, fit=FIT),
+                                 config=GANTrainConfig(batch_size=8), steps=2, fit=FIT),
     "wgan": lambda enc: train_wgan(DCGANGenerator(DCGANConfig.tiny()), Critic(CriticConfig.tiny()), digits(),
-                                   config=WGANConfig.wgan_gp(batch_size=8, n_critic=1), steps=2, fit=FIT),
+                                   config=WGANTrainConfig.wgan_gp(batch_size=8, n_critic=1), steps=2, fit=FIT),
     "cyclegan": lambda enc: train_cyclegan(CycleGAN(CycleGANConfig.tiny(16, 1)), CycleGANDiscriminators(CycleGANConfig.tiny(16, 1)),
                                            digits(8), digits(8), config=CycleGANTrainConfig(), steps=2, fit=FIT),
     "pix2pix": lambda enc: train_pix2pix(UnetGenerator(1, 1, width=4, depth=3, dropout=0.0), ConditionalPatchDiscriminator(1, 1, width=4, n_layers=1),
@@ -63,7 +63,7 @@ TRAINERS = {  # name: a 2-step run of the trainer with tiny networks
     "vae": lambda enc: train_vae(VAE(VAEConfig.tiny("conv", 0)), digits(size=8), config=VAETrainConfig(batch_size=8), steps=2, fit=FIT),
     "classifier": lambda enc: train_digits_classifier(2, config=ClassifierConfig.tiny(), data=load_digits("train", size=16)[:2], fit=FIT),
     "fast-style": lambda enc: train_fast_style(TransformNet(TransformNetConfig(width=4, n_blocks=1)), photos(), photos()[:1], enc,
-                                               config=FastStyleConfig(batch_size=2), steps=2, fit=FIT),
+                                               config=FastStyleTrainConfig(batch_size=2), steps=2, fit=FIT),
     "adain": lambda enc: train_adain(AdaINStyleTransfer(enc, AdaINDecoder(AdaINDecoderConfig.for_network("EfficientNet-Lite0", width=4))),
                                      photos(), photos(), config=AdaINTrainConfig(batch_size=2), steps=2, fit=FIT),
 }

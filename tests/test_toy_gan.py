@@ -7,9 +7,9 @@ import torch
 
 from genlearn.data import mode_coverage, toy_mixture
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator
-from genlearn.train.toy_gan import PackedDiscriminator, ToyGANConfig, train_toy_gan
+from genlearn.train.toy_gan import PackedDiscriminator, ToyGANTrainConfig, train_toy_gan
 
-TINY = ToyGANConfig(steps=6, batch_size=16, latent_dim=4, hidden=16, depth=2, n_data=512)
+TINY = ToyGANTrainConfig(steps=6, batch_size=16, latent_dim=4, hidden=16, depth=2, n_data=512)
 
 
 def test_shapes_history_and_snapshots():
@@ -99,7 +99,7 @@ def test_short_fixed_run_beats_a_gaussian_on_the_ring():
     base_on_ring, _ = _ring_score(x_base)
     assert mode_coverage(x_base, "ring")["modes_covered"] == 0 and base_on_ring < 0.3
 
-    config = ToyGANConfig(steps=600, pack=2, lr_g=3e-4, lr_decay=True, n_data=10_000)
+    config = ToyGANTrainConfig(steps=600, pack=2, lr_g=3e-4, lr_decay=True, n_data=10_000)
     r = train_toy_gan(config, seed=0, progress=False)
     on_ring, sectors = _ring_score(r.samples)
     assert on_ring > 0.45 and on_ring > 2 * base_on_ring

@@ -6,10 +6,10 @@ from torch import nn
 
 from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
 from genlearn.models.critic import Critic, CriticConfig
-from genlearn.models.dcgan import DCGANConfig, Generator
+from genlearn.models.dcgan import DCGANConfig, DCGANGenerator
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from genlearn.train.wgan import (
-    WGANConfig, clip_weights, critic_step, digits_config, generator_step, refine_critic, train_wgan, wasserstein_estimate,
+    WGANTrainConfig, clip_weights, critic_step, digits_config, generator_step, refine_critic, train_wgan, wasserstein_estimate,
 )
 
 
@@ -108,7 +108,7 @@ def test_critic_shapes_norms_and_no_sigmoid():
 def test_clipping_keeps_every_weight_in_range():
     torch.manual_seed(0)
     cfg = DCGANConfig.tiny()
-    G, critic = Generator(cfg), Critic(CriticConfig.from_dcgan(cfg))
+    G, critic = DCGANGenerator(cfg), Critic(CriticConfig.from_dcgan(cfg))
     for p in critic.parameters():
         p.data.normal_(0, 1)
     opt = torch.optim.RMSprop(critic.parameters(), lr=5e-2)
@@ -124,7 +124,7 @@ def test_clipping_keeps_every_weight_in_range():
 def test_critic_step_leaves_generator_untouched(constraint):
     torch.manual_seed(0)
     cfg = DCGANConfig.tiny()
-    G, critic = Generator(cfg), Critic(CriticConfig.from_dcgan(cfg))
+    G, critic = DCGANGenerator(cfg), Critic(CriticConfig.from_dcgan(cfg))
     before = [p.clone() for p in G.parameters()]
     opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
     w_before = critic.head.weight.clone()
@@ -147,39 +147,39 @@ def test_train_wgan_toy_and_config_errors(tmp_path):
     torch.manual_seed(0)
     cfg = MLPConfig(latent_dim=2, hidden=16, depth=2)
     x = torch.randn(64, 2) * 0.1 + 2
-    _, history = train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16), steps=3, progress=False)
+    _, history = train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANTrainConfig.wgan_gp(batch_size=16), steps=3, progress=False)
     assert history.steps == [1, 2, 3] and set(history.keys()) == {"c_loss", "w_estimate", "gp", "g_loss"}
     # the learning-rate schedules go into the checkpoint, so a resumed run continues the decay
     ckpt = tmp_path / "wgan.pt"
-    train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANConfig.wgan_gp(batch_size=16, n_critic=1, lr_decay=1.0),
+    train_wgan(MLPGenerator(cfg), MLPDiscriminator(cfg), x, config=WGANTrainConfig.wgan_gp(batch_size=16, n_critic=1, lr_decay=1.0),
                steps=4, checkpoint=ckpt, progress=False)  # fmt: skip
     schedules = load_checkpoint(ckpt)["optimizers"]
     assert schedules["G_lr"]["last_epoch"] == 4 and schedules["critic_lr"]["_last_lr"] == [0.0]
     with pytest.raises(ValueError, match="batch norm"):
         dc = DCGANConfig.tiny()
-        train_wgan(Generator(dc), Critic(CriticConfig.from_dcgan(dc, norm="batch")), torch.zeros(8, 1, 16, 16), steps=1)
+        train_wgan(DCGANGenerator(dc), Critic(CriticConfig.from_dcgan(dc, norm="batch")), torch.zeros(8, 1, 16, 16), steps=1)
     with pytest.raises(ValueError, match="constraint"):
-        WGANConfig(constraint="spectral")
+        WGANTrainConfig(constraint="spectral")
     with pytest.raises(ValueError, match="optimizer"):
-        WGANConfig(optimizer="sgd")
+        WGANTrainConfig(optimizer="sgd")
     with pytest.raises(ValueError, match="n_critic"):
-        WGANConfig(n_critic=0)
+        WGANTrainConfig(n_critic=0)
     with pytest.raises(ValueError, match="lr_decay"):
-        WGANConfig(lr_decay=-0.5)
-    assert WGANConfig.wgan().optimizer == "rmsprop" and WGANConfig.wgan().lr_d == 5e-5
-    assert (WGANConfig.wgan_gp().beta1, WGANConfig.wgan_gp().beta2, WGANConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
+        WGANTrainConfig(lr_decay=-0.5)
+    assert WGANTrainConfig.wgan().optimizer == "rmsprop" and WGANTrainConfig.wgan().lr_d == 5e-5
+    assert (WGANTrainConfig.wgan_gp().beta1, WGANTrainConfig.wgan_gp().beta2, WGANTrainConfig.wgan_gp().gp_lambda) == (0.0, 0.9, 10.0)
 
 
 def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path, ctrl_c_at):
     import numpy as np
 
     # n_critic = 2, gp_every = 3: critic updates 0, 3, 6, 9 of 12 carry the penalty (weight 3 lambda)
-    cfg = WGANConfig.wgan_gp(n_critic=2, gp_every=3, batch_size=8, lr_decay=0.5, diffaugment="translation")
+    cfg = WGANTrainConfig.wgan_gp(n_critic=2, gp_every=3, batch_size=8, lr_decay=0.5, diffaugment="translation")
 
     def run(seed=0, checkpoint=None, callbacks=()):
         torch.manual_seed(seed)
         dc = DCGANConfig.tiny(16, 1)
-        G, critic = Generator(dc), Critic(CriticConfig.from_dcgan(dc))
+        G, critic = DCGANGenerator(dc), Critic(CriticConfig.from_dcgan(dc))
         x = torch.rand(16, 1, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
         _, history = train_wgan(G, critic, x, config=cfg, steps=6, checkpoint=checkpoint, checkpoint_every=1000,
                                 callbacks=callbacks, progress=False)  # fmt: skip
@@ -194,7 +194,7 @@ def test_lazy_gradient_penalty_schedule_and_bit_identical_resume(tmp_path, ctrl_
     np.testing.assert_equal(resumed.logs, full.logs)
     assert all(torch.equal(a, b) for a, b in zip(G_full.parameters(), G_resumed.parameters()))
     with pytest.raises(ValueError, match="gp_every"):
-        WGANConfig(gp_every=0)
+        WGANTrainConfig(gp_every=0)
     with pytest.raises(ValueError, match="'wgan' and 'wgan-gp'"):
         digits_config("dcgan")
 
@@ -207,7 +207,7 @@ def test_critic_step_without_penalty_weight_skips_it(monkeypatch):
 
     torch.manual_seed(0)
     dc = DCGANConfig.tiny()
-    G, critic = Generator(dc), Critic(CriticConfig.from_dcgan(dc))
+    G, critic = DCGANGenerator(dc), Critic(CriticConfig.from_dcgan(dc))
     opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
     x, z = torch.rand(4, 1, 16, 16) * 2 - 1, torch.randn(4, dc.latent_dim)
     monkeypatch.setattr(wgan, "gradient_penalty", no_double_backward)  # a lazy step must not pay for the penalty
@@ -256,3 +256,17 @@ def test_gradient_penalty_under_autocast_matches_float32():
         torch.testing.assert_close(a, b, rtol=1e-2, atol=1e-3)
 
 
+
+
+def test_the_digits_recipes_are_classmethods_and_keep_0_2s_settings():
+    """``WGANTrainConfig.digits_wgan()`` / ``.digits_wgan_gp()`` are chapters 4 and 5's recipes; ``digits_config(name)``
+    (chapter 4 imports it) returns the same objects, field for field the settings of genlearn 0.2."""
+    shared = {"diffaugment": "translation", "ema_decay": 0.999, "beta1": 0.0, "beta2": 0.9, "clip": 0.01}
+    wgan = {"batch_size": 64, "optimizer": "rmsprop", "lr_g": 5e-05, "lr_d": 5e-05, "lr_decay": 0.0, "constraint": "clip",
+            "n_critic": 5, "gp_lambda": 10.0, "gp_every": 1, **shared}  # fmt: skip
+    wgan_gp = {"batch_size": 128, "optimizer": "adam", "lr_g": 5e-4, "lr_d": 5e-4, "lr_decay": 0.75, "constraint": "gp",
+               "n_critic": 1, "gp_lambda": 1.0, "gp_every": 4, **shared}  # fmt: skip
+    assert WGANTrainConfig.digits_wgan().to_dict() == wgan
+    assert WGANTrainConfig.digits_wgan_gp().to_dict() == wgan_gp
+    assert digits_config("wgan") == WGANTrainConfig.digits_wgan() and digits_config("wgan-gp") == WGANTrainConfig.digits_wgan_gp()
+    assert type(digits_config("wgan")) is WGANTrainConfig

@@ -67,17 +67,6 @@ def digits_classifier() -> DigitsClassifier:
     return _MEMO["reference"]
 
 
-def __getattr__(name: str):
-    """``train_digits_classifier`` and ``TRAIN_STEPS`` moved to :mod:`genlearn.train.classifier`."""
-    if name in ("train_digits_classifier", "TRAIN_STEPS"):
-        import importlib
-        import warnings
-
-        warnings.warn(f"genlearn.metrics.digits.{name} moved to genlearn.train.classifier", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module("genlearn.train.classifier"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @torch.no_grad()
 def _batched(fn, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     return torch.cat([fn(x[i : i + batch_size].float().cpu()) for i in range(0, x.shape[0], batch_size)])

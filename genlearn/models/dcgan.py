@@ -19,6 +19,7 @@ which then replaces D's batch norm, as in the SN-GAN paper's discriminators.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import torch
@@ -184,11 +185,18 @@ def discriminator_body(c: DCGANConfig) -> nn.Sequential:
     return apply_spectral_norm(body) if c.spectral_norm else body
 
 
-# The names of the first edition of the book (``from genlearn.models.dcgan import Generator``).
-Generator = DCGANGenerator
-Discriminator = DCGANDiscriminator
+_FIRST_EDITION = {"Generator": DCGANGenerator, "Discriminator": DCGANDiscriminator}
 
-__all__ = [
-    "DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "Discriminator", "Generator", "apply_spectral_norm",
-    "count_parameters", "dcgan_init", "discriminator_body",
+
+def __getattr__(name: str):
+    if name in _FIRST_EDITION:  # the first edition's names, plain aliases through 0.2: they warn in 0.3
+        new = _FIRST_EDITION[name]
+        warnings.warn(f"genlearn.models.dcgan.{name} is deprecated: use {new.__name__}", DeprecationWarning, stacklevel=2)
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [  # count_parameters: chapter 3 imports it from here (it lives in genlearn.models.layers)
+    "DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "apply_spectral_norm", "count_parameters", "dcgan_init",
+    "discriminator_body",
 ]

@@ -1,7 +1,9 @@
 """Building blocks shared by several model families: initialization, spectral norm, parameter counts.
 
-A block moves here once two models use it (DCGAN, the conditional GAN, the critic; later the
-image-to-image networks and StyleGAN).
+A block moves here once two models use it: :func:`dcgan_init` (DCGAN, the conditional GAN, the critic),
+:func:`apply_spectral_norm` (DCGAN's discriminator, which the conditional GAN's builds on) and
+:func:`check_unconditional` (the MLP GAN, DCGAN, StyleGAN, the VAE and the Gaussian baseline).
+:func:`count_parameters` serves the chapters and the tests. The image-to-image networks use none of them.
 """
 
 from __future__ import annotations

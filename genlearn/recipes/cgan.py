@@ -15,7 +15,7 @@ from genlearn.recipes import TrainRequest, UsageError, run_training
 from genlearn.recipes.presets import SMALL_DATA, dcgan_config, image_size
 from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.gan import GANConfig, train_gan
+from genlearn.train.gan import GANTrainConfig, train_gan
 
 DEFAULT_DATA = "digits"  # --data when none is given
 
@@ -25,7 +25,7 @@ def train(req: TrainRequest) -> Path:
     if int(y.max()) < 1:
         raise UsageError(f"cgan needs at least 2 classes and {req.data} has one; put the images of each class into a subfolder of their own")
     model = ConditionalConfig(dcgan=dcgan_config(req.data, x.shape[1], profile=req.profile), num_classes=int(y.max()) + 1, embed_dim=req.pick(smoke=4, cpu=16, gpu=32))
-    config = GANConfig.digits() if req.data in SMALL_DATA else GANConfig.dcgan()
+    config = GANTrainConfig.digits() if req.data in SMALL_DATA else GANTrainConfig.dcgan()
     device = get_device(req.device)
 
     def trainer(steps, fit):

@@ -1,7 +1,7 @@
 """Recipe ``python -m genlearn train dcgan``: DCGAN (Radford et al. 2016) on an image dataset.
 
 Digits (8x8 at source) are trained at 16x16 with the remedies measured in chapter 2 (the R1
-penalty, a learning-rate decay, DiffAugment translation, an EMA of G: :meth:`GANConfig.digits`);
+penalty, a learning-rate decay, DiffAugment translation, an EMA of G: :meth:`GANTrainConfig.digits`);
 other datasets, and folders of your own images, use the paper's settings (64x64 in the ``gpu`` profile).
 """
 
@@ -15,7 +15,7 @@ from genlearn.recipes import TrainRequest, run_training
 from genlearn.recipes.presets import SMALL_DATA, dcgan_config, image_size
 from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.gan import GANConfig, train_gan
+from genlearn.train.gan import GANTrainConfig, train_gan
 
 DEFAULT_DATA = "digits"  # --data when none is given
 
@@ -23,7 +23,7 @@ DEFAULT_DATA = "digits"  # --data when none is given
 def train(req: TrainRequest) -> Path:
     x, _ = get_dataset(req.data, split="train", size=image_size(req.data, profile=req.profile))  # (N, C, S, S) in [-1, 1]
     model = dcgan_config(req.data, x.shape[1], profile=req.profile)
-    config = GANConfig.digits() if req.data in SMALL_DATA else GANConfig.dcgan()
+    config = GANTrainConfig.digits() if req.data in SMALL_DATA else GANTrainConfig.dcgan()
     device = get_device(req.device)
 
     def trainer(steps, fit):

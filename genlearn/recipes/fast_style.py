@@ -20,7 +20,7 @@ from genlearn.models.transform_net import TransformNet, TransformNetConfig
 from genlearn.recipes import TrainRequest, UsageError, run_training
 from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.fast_style import FastStyleConfig, train_fast_style
+from genlearn.train.fast_style import FastStyleTrainConfig, train_fast_style
 
 DEFAULT_DATA = "photos"  # --data when none is given ("digits" is read as the same, for 0.2's command lines)
 DEFAULT_STYLE = "immunohistochemistry"
@@ -55,7 +55,7 @@ def train(req: TrainRequest) -> Path:
     content = content_crops(req.data, crop, req.pick(smoke=8, cpu=2000, gpu=20_000), req.seed)
     features = load_feature_network("auto")
     model = req.pick(smoke=TransformNetConfig.tiny(), cpu=TransformNetConfig.reference(), gpu=TransformNetConfig.reference())
-    config = FastStyleConfig(batch_size=req.pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
+    config = FastStyleTrainConfig(batch_size=req.pick(smoke=2, cpu=4, gpu=4), style_weight=STYLE_WEIGHT)
     device = get_device(req.device)
 
     def trainer(steps, fit):

@@ -9,7 +9,7 @@ from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from genlearn.recipes import TrainRequest, run_training
 from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.gan import GANConfig, train_gan
+from genlearn.train.gan import GANTrainConfig, train_gan
 
 DEFAULT_DATA = "digits"  # --data when none is given
 
@@ -17,7 +17,7 @@ DEFAULT_DATA = "digits"  # --data when none is given
 def train(req: TrainRequest) -> Path:
     x, _ = get_dataset(req.data, split="train")
     model = MLPConfig.images(channels=x.shape[1], size=x.shape[2])
-    config = GANConfig(batch_size=64, lr_g=2e-4, lr_d=2e-4)
+    config = GANTrainConfig(batch_size=64, lr_g=2e-4, lr_d=2e-4)
     device = get_device(req.device)
 
     def trainer(steps, fit):

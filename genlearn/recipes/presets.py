@@ -21,6 +21,4 @@ def dcgan_config(data: str, channels: int, *, profile: str | None = None) -> DCG
     return DCGANConfig(image_size=image_size(data, profile=profile), channels=channels, latent_dim=pick(profile=profile, smoke=16, cpu=64, gpu=100), g_width=width, d_width=width)
 
 
-model_config = dcgan_config  # the first edition's name (genlearn.train.dcgan.model_config)
-
-__all__ = ["SMALL_DATA", "dcgan_config", "image_size", "model_config"]
+__all__ = ["SMALL_DATA", "dcgan_config", "image_size"]

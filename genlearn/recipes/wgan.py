@@ -11,7 +11,7 @@ from genlearn.recipes import TrainRequest, UsageError, run_training
 from genlearn.recipes.presets import SMALL_DATA, dcgan_config, image_size
 from genlearn.runtime import get_device, seed_everything
 from genlearn.train.checkpoint import run_info
-from genlearn.train.wgan import WGANConfig, digits_config, train_wgan
+from genlearn.train.wgan import WGANTrainConfig, digits_config, train_wgan
 
 DEFAULT_DATA = "digits"  # --data when none is given
 
@@ -25,7 +25,7 @@ def train(req: TrainRequest) -> Path:
     if req.data in SMALL_DATA:
         config = digits_config(req.model)
     else:
-        config = WGANConfig.wgan() if req.model == "wgan" else WGANConfig.wgan_gp()
+        config = WGANTrainConfig.wgan() if req.model == "wgan" else WGANTrainConfig.wgan_gp()
     device = get_device(req.device)
 
     def trainer(steps, fit):

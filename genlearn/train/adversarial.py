@@ -1,5 +1,5 @@
-"""The one set-up shared by every adversarial family (GAN, DCGAN, cGAN, WGAN, WGAN-GP; later CycleGAN,
-pix2pix, StyleGAN): both players on the device, optimizers, learning-rate schedules, an EMA of G, the
+"""The one set-up shared by every adversarial family (GAN, DCGAN, cGAN, WGAN, WGAN-GP, CycleGAN, pix2pix,
+StyleGAN): both players on the device, optimizers, learning-rate schedules, an EMA of G, the
 AMP scaler, DiffAugment, the batch stream and a step counter for lazy regularizers.
 
 A family adds only its step functions and a short trainer::
@@ -39,8 +39,8 @@ OPTIMIZERS = ("adam", "rmsprop")
 
 
 @dataclass(frozen=True)
-class AdversarialConfig:
-    """Settings every adversarial run shares (each family's config adds its own).
+class AdversarialTrainConfig:
+    """Settings every adversarial run shares (each family's training config adds its own).
 
     Args:
         batch_size: real images per update.
@@ -92,6 +92,9 @@ class AdversarialConfig:
         return cls(**d)
 
 
+AdversarialConfig = AdversarialTrainConfig  # 0.2's name; chapter 2 links it
+
+
 @contextlib.contextmanager
 def frozen(model: nn.Module) -> Iterator[nn.Module]:
     """Switch off ``requires_grad`` of ``model``'s parameters inside the block (restored after).
@@ -114,7 +117,7 @@ class Adversarial(Setup):
         G, D: the generator and its opponent (discriminator or critic); moved to ``device``
             (channels-last on CUDA).
         *data: tensors with the same first dimension (images, and labels for a conditional GAN).
-        config: an :class:`AdversarialConfig` (or a family's subclass).
+        config: an :class:`AdversarialTrainConfig` (or a family's subclass).
         steps: total iterations of the run (the schedules decay over them).
         seed: the batch order.
         device: where to train.
@@ -136,7 +139,7 @@ class Adversarial(Setup):
         G: nn.Module,
         D: nn.Module,
         *data: torch.Tensor,
-        config: AdversarialConfig,
+        config: AdversarialTrainConfig,
         steps: int,
         seed: int = 0,
         device: torch.device | str = "cpu",
@@ -187,4 +190,4 @@ class Adversarial(Setup):
         return super().trained(history, "G")
 
 
-__all__ = ["OPTIMIZERS", "Adversarial", "AdversarialConfig", "StepCounter", "frozen"]
+__all__ = ["OPTIMIZERS", "Adversarial", "AdversarialTrainConfig", "AdversarialConfig", "StepCounter", "frozen"]

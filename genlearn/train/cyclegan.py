@@ -2,12 +2,12 @@
 
 Each iteration takes a batch ``a`` of domain A and an unrelated batch ``b`` of domain B:
 
-1. :func:`generator_step` -- both mappings at once, with both discriminators frozen (Eq. 3):
-   least-squares GAN losses of ``G_AB(a)`` under ``D_B`` and ``G_BA(b)`` under ``D_A``, plus the
+1. :func:`generator_step` (the generator update) -- both mappings at once, with both discriminators frozen
+   (Eq. 3): least-squares GAN losses of ``G_AB(a)`` under ``D_B`` and ``G_BA(b)`` under ``D_A``, plus the
    cycle losses ``lambda * |G_BA(G_AB(a)) - a|_1`` and ``lambda * |G_AB(G_BA(b)) - b|_1``, plus the
    identity losses ``lambda_id * lambda * |G_AB(b) - b|_1`` and ``... |G_BA(a) - a|_1`` (Sec. 5.2).
-2. :func:`discriminator_step` -- both discriminators, on real images against *detached* fakes drawn
-   from a 50-image :class:`~genlearn.train.image_pool.ImagePool` per domain (Sec. 4).
+2. :func:`discriminator_step` (the discriminator update) -- both discriminators, on real images against
+   *detached* fakes drawn from a 50-image :class:`~genlearn.train.image_pool.ImagePool` per domain (Sec. 4).
 
 Adam 2e-4 with beta1 0.5 for both groups, constant for the first half of the run and then decaying
 linearly to 0 (the paper's 100 + 100 epochs), batch 1 in the paper.
@@ -23,7 +23,7 @@ import torch
 from genlearn.losses import cycle_consistency_loss, d_loss_lsgan, g_loss_lsgan, identity_loss
 from genlearn.models.cyclegan import CycleGAN, CycleGANDiscriminators
 from genlearn.train.precision import autocast, backward_and_step
-from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig, frozen
 from genlearn.train.distributed import shard
 from genlearn.train.image_pool import ImagePool
 from genlearn.train.batches import UnpairedBatches
@@ -31,7 +31,7 @@ from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 @dataclass(frozen=True)
-class CycleGANTrainConfig(AdversarialConfig):
+class CycleGANTrainConfig(AdversarialTrainConfig):
     """Zhu et al. 2017, Sec. 4: Adam 2e-4, beta1 0.5, batch 1, rates constant for half the run then to 0.
 
     Args:

@@ -25,7 +25,7 @@ from genlearn.train.setup import Setup, adam
 
 
 @dataclass(frozen=True)
-class FastStyleConfig:
+class FastStyleTrainConfig:
     """Johnson et al. 2016, Sec. 4.1: Adam with rate 1e-3, batches of 4 crops; the loss weights of Eq. 7.
 
     Chapter 10.
@@ -45,8 +45,11 @@ class FastStyleConfig:
         return asdict(self)
 
 
+FastStyleConfig = FastStyleTrainConfig  # 0.2's name; chapter 10 imports it
+
+
 def fast_style_step(net: TransformNet, opt: torch.optim.Optimizer, features: torch.nn.Module, x: torch.Tensor,
-                    grams: Mapping[str, torch.Tensor], config: FastStyleConfig) -> dict[str, float]:  # fmt: skip
+                    grams: Mapping[str, torch.Tensor], config: FastStyleTrainConfig) -> dict[str, float]:  # fmt: skip
     """One update of the transformation network on content crops ``x`` (N, 3, S, S).
 
     Chapter 10.
@@ -76,7 +79,7 @@ def train_fast_style(
     style: torch.Tensor,
     features: torch.nn.Module,
     *,
-    config: FastStyleConfig = FastStyleConfig(),
+    config: FastStyleTrainConfig = FastStyleTrainConfig(),
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
@@ -108,4 +111,4 @@ def train_fast_style(
     return setup.trained(history)
 
 
-__all__ = ["FLOAT32", "FastStyleConfig", "fast_style_step", "train_fast_style"]
+__all__ = ["FLOAT32", "FastStyleTrainConfig", "FastStyleConfig", "fast_style_step", "train_fast_style"]

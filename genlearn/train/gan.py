@@ -2,16 +2,20 @@
 
 Each iteration (Goodfellow et al. 2014, Algorithm 1, with k = 1):
 
-1. :func:`d_step` -- generate ``x_fake = G(z)``, *detach* it (D's loss must not send gradients into
-   G), score reals and fakes, update D only.
-2. :func:`g_step` -- generate again, score the fakes with a *frozen* D, update G only.
+1. :func:`d_step` (the discriminator update) -- generate ``x_fake = G(z)``, *detach* it (D's loss must
+   not send gradients into G), score reals and fakes, update D only.
+2. :func:`g_step` (the generator update) -- generate again, score the fakes with a *frozen* D, update G only.
 
 :func:`train_gan` runs them on the shared set-up of :mod:`genlearn.train.adversarial` for the MLP
-GAN, DCGAN and the conditional GAN (pass labels ``y``).
+GAN, DCGAN and the conditional GAN (pass labels ``y``); StyleGAN's trainer and the toy GAN reuse
+:func:`d_step`. The other families spell the same two roles their own way (WGAN's ``critic_step`` and
+``generator_step``, CycleGAN's and pix2pix's ``discriminator_step`` and ``generator_step``, StyleGAN's
+``stylegan_g_step``): the chapters print and import them by these names.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,7 +24,7 @@ from torch import nn
 
 from genlearn.losses import D_LOSSES, G_LOSSES, r1_penalty
 from genlearn.train.precision import autocast, backward_and_step
-from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig, frozen
 from genlearn.train.ema import EMA
 from genlearn.train.loop import FitOptions, Trained, fit_options
 
@@ -114,11 +118,11 @@ def g_step(
 
 
 @dataclass(frozen=True)
-class GANConfig(AdversarialConfig):
+class GANTrainConfig(AdversarialTrainConfig):
     """Settings of a GAN run (stored in the checkpoint next to the model config).
 
     The shared fields (batch size, optimizer, learning rates, betas, DiffAugment, EMA, lr decay)
-    are :class:`~genlearn.train.adversarial.AdversarialConfig`'s; the defaults are DCGAN's
+    are :class:`~genlearn.train.adversarial.AdversarialTrainConfig`'s; the defaults are DCGAN's
     (Radford et al. 2016, Sec. 4: batch 128, Adam lr 2e-4, beta1 0.5). GAN-specific:
 
     Args:
@@ -147,12 +151,12 @@ class GANConfig(AdversarialConfig):
             raise ValueError(f"need r1_gamma >= 0 and r1_every >= 1, got {self.r1_gamma} and {self.r1_every}")
 
     @classmethod
-    def dcgan(cls) -> "GANConfig":
+    def dcgan(cls) -> "GANTrainConfig":
         """Radford et al. 2016, Sec. 4: batch 128, Adam lr 2e-4, beta1 0.5."""
         return cls()
 
     @classmethod
-    def digits(cls) -> "GANConfig":
+    def digits(cls) -> "GANTrainConfig":
         """Chapter 2's recipe for the 1,437 digits (see its ablation).
 
         Batch 128, Adam 5e-4 for both players (beta1 0.5), lazy R1 with gamma = 1 every 4 D steps,
@@ -163,15 +167,23 @@ class GANConfig(AdversarialConfig):
                    r1_gamma=1.0, r1_every=4, lr_decay=0.75)  # fmt: skip
 
 
-TrainConfig = GANConfig  # the first edition's name
+GANConfig = GANTrainConfig  # 0.2's name; chapters 1-3, 5, 6 and 11 import it
 
 
-def digits_train_config() -> GANConfig:
-    """Chapter 2's digits recipe, :meth:`GANConfig.digits` (the first edition's name).
+def digits_train_config() -> GANTrainConfig:
+    """Chapter 2's digits recipe under the first edition's name: use :meth:`GANTrainConfig.digits` (this warns).
 
     Chapter 2.
     """
-    return GANConfig.digits()
+    warnings.warn("genlearn.train.gan.digits_train_config() is deprecated: use GANTrainConfig.digits()", DeprecationWarning, stacklevel=2)
+    return GANTrainConfig.digits()
+
+
+def __getattr__(name: str):
+    if name == "TrainConfig":  # the first edition's name, a plain alias through 0.2: it warns in 0.3
+        warnings.warn("genlearn.train.gan.TrainConfig is deprecated: use GANTrainConfig", DeprecationWarning, stacklevel=2)
+        return GANTrainConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def train_gan(
@@ -180,7 +192,7 @@ def train_gan(
     x: torch.Tensor,
     *,
     y: torch.Tensor | None = None,
-    config: GANConfig = GANConfig(),
+    config: GANTrainConfig = GANTrainConfig(),
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
@@ -222,4 +234,4 @@ def train_gan(
     return setup.trained(history)
 
 
-__all__ = ["GANConfig", "TrainConfig", "d_step", "digits_train_config", "frozen", "g_step", "train_gan"]
+__all__ = ["GANTrainConfig", "GANConfig", "d_step", "digits_train_config", "frozen", "g_step", "train_gan"]

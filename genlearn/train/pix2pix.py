@@ -2,10 +2,10 @@
 
 Each iteration takes a batch of pairs ``(x, y)`` (input, target):
 
-1. :func:`generator_step` -- with D frozen: ``lambda_gan * -log D(x, G(x))`` over patches plus
-   ``lambda_l1 * |y - G(x)|_1`` (Eq. 4). ``lambda_gan = 0`` is the L1-only baseline.
-2. :func:`discriminator_step` -- D on the real pair ``(x, y)`` against the *detached* fake pair
-   ``(x, G(x))``, its objective halved (Sec. 3.3).
+1. :func:`generator_step` (the generator update) -- with D frozen: ``lambda_gan * -log D(x, G(x))`` over
+   patches plus ``lambda_l1 * |y - G(x)|_1`` (Eq. 4). ``lambda_gan = 0`` is the L1-only baseline.
+2. :func:`discriminator_step` (the discriminator update) -- D on the real pair ``(x, y)`` against the
+   *detached* fake pair ``(x, G(x))``, its objective halved (Sec. 3.3).
 
 Adam 2e-4 with beta1 0.5 for both (Sec. 3.3); batch 1 in most of the paper's experiments.
 """
@@ -20,12 +20,12 @@ import torch
 from genlearn.losses import d_loss_patch_bce, g_loss_patch_bce, l1_reconstruction_loss
 from genlearn.models.pix2pix import ConditionalPatchDiscriminator, UnetGenerator
 from genlearn.train.precision import autocast, backward_and_step
-from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig, frozen
 from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 @dataclass(frozen=True)
-class Pix2PixTrainConfig(AdversarialConfig):
+class Pix2PixTrainConfig(AdversarialTrainConfig):
     """Isola et al. 2017, Sec. 3.3 and 4: Adam 2e-4, beta1 0.5, batch 1, lambda = 100.
 
     Args:

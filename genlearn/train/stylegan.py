@@ -2,13 +2,14 @@
 
 Each iteration:
 
-1. a D update on reals against *style-mixed* fakes (:func:`~genlearn.train.gan.d_step`), with lazy R1
-   every ``r1_every`` steps (StyleGAN2, Sec. 3.1: the same average pull at a fraction of the cost);
-2. a G update on fresh style-mixed fakes (:func:`stylegan_g_step`): with probability ``mixing_prob`` the
-   batch's styles switch from ``w1 = f(z1)`` to ``w2 = f(z2)`` at a random layer, so that no layer can
+1. the discriminator update, GAN's :func:`~genlearn.train.gan.d_step`, on reals against *style-mixed*
+   fakes, with lazy R1 every ``r1_every`` steps (StyleGAN2, Sec. 3.1: the same average pull at a fraction
+   of the cost);
+2. the generator update, :func:`stylegan_g_step`, on fresh style-mixed fakes: with probability ``mixing_prob``
+   the batch's styles switch from ``w1 = f(z1)`` to ``w2 = f(z2)`` at a random layer, so that no layer can
    rely on its neighbours sharing a style (StyleGAN, Sec. 3.1, "mixing regularization");
-3. every ``pl_every`` steps, a lazy path length update (:func:`path_length_step`, StyleGAN2 Eq. 4) on a
-   smaller batch (``pl_batch_shrink``), weighted ``pl_every * pl_weight``.
+3. every ``pl_every`` steps, a second, lazy generator update for the path length (:func:`path_length_step`,
+   StyleGAN2 Eq. 4) on a smaller batch (``pl_batch_shrink``), weighted ``pl_every * pl_weight``.
 
 Losses are the non-saturating logistic ones of both papers (``d_loss="bce"``, ``g_loss="nonsaturating"``).
 """
@@ -25,13 +26,13 @@ from genlearn.losses import G_LOSSES, path_length_penalty
 from genlearn.models.stylegan import StyleGANGenerator
 from genlearn.train.precision import backward_and_step
 from genlearn.train.adversarial import Adversarial, frozen
-from genlearn.train.gan import GANConfig, d_step
+from genlearn.train.gan import GANTrainConfig, d_step
 from genlearn.train.loop import FitOptions, Trained, fit_options
 
 
 @dataclass(frozen=True)
-class StyleGANTrainConfig(GANConfig):
-    """:class:`~genlearn.train.gan.GANConfig` plus StyleGAN's regularizers.
+class StyleGANTrainConfig(GANTrainConfig):
+    """:class:`~genlearn.train.gan.GANTrainConfig` plus StyleGAN's regularizers.
 
     Args:
         mixing_prob: probability that a batch is style-mixed (0.9 in StyleGAN2; 0 switches it off).

@@ -17,13 +17,13 @@ from torch import nn
 from genlearn.data import mode_coverage, toy_mixture
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
 from genlearn.runtime import seed_everything
-from genlearn.train.adversarial import Adversarial, AdversarialConfig
+from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig
 from genlearn.train.gan import d_step, g_step
 from genlearn.train.loop import Every, History
 
 
 @dataclass(frozen=True)
-class ToyGANConfig:
+class ToyGANTrainConfig:
     """One toy experiment.
 
     Args:
@@ -83,6 +83,9 @@ class ToyGANConfig:
         return asdict(self)
 
 
+ToyGANConfig = ToyGANTrainConfig  # 0.2's name; chapter 1 imports it
+
+
 class PackedDiscriminator(nn.Module):
     """PacGAN: score ``pack`` samples jointly, ``(N, 2) -> (N // pack,)`` logits.
 
@@ -116,7 +119,7 @@ class ToyGANResult:
             and ``high_quality`` every ``eval_every`` steps.
         snapshots: ``[(step, samples (n_snapshot, 2))]`` from fixed latents, every ``eval_every`` steps.
         generator: the trained :class:`~genlearn.models.mlp.MLPGenerator` (eval mode).
-        config: the :class:`ToyGANConfig` of the run.
+        config: the :class:`ToyGANTrainConfig` of the run.
 
     Chapter 1.
     """
@@ -126,11 +129,11 @@ class ToyGANResult:
     history: History
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
     generator: MLPGenerator | None = None
-    config: ToyGANConfig | None = None
+    config: ToyGANTrainConfig | None = None
 
 
 def train_toy_gan(
-    config: ToyGANConfig = ToyGANConfig(),
+    config: ToyGANTrainConfig = ToyGANTrainConfig(),
     *,
     seed: int = 0,
     n_eval: int = 2500,
@@ -159,8 +162,8 @@ def train_toy_gan(
     D_base = MLPDiscriminator(MLPConfig(data_shape=(2 * config.pack,), latent_dim=config.latent_dim, hidden=config.hidden, depth=config.depth))
     D = PackedDiscriminator(D_base, config.pack) if config.pack > 1 else D_base
     n = config.batch_size * config.pack  # points per D judgement round
-    optim = AdversarialConfig(batch_size=n, lr_g=config.lr_g, lr_d=config.lr_d, beta1=config.beta1, beta2=config.beta2,
-                              lr_decay=float(config.lr_decay))  # fmt: skip
+    optim = AdversarialTrainConfig(batch_size=n, lr_g=config.lr_g, lr_d=config.lr_d, beta1=config.beta1, beta2=config.beta2,
+                                   lr_decay=float(config.lr_decay))  # fmt: skip
     setup = Adversarial(G, D, x, config=optim, steps=config.steps, seed=seed, latent_generator=torch.Generator().manual_seed(seed + 1))
     z_fixed = torch.randn(n_snapshot, config.latent_dim, generator=torch.Generator().manual_seed(seed + 2))  # (n_snapshot, latent)
 
@@ -190,4 +193,4 @@ def train_toy_gan(
     return ToyGANResult(samples, mode_coverage(samples, config.mixture), history, snapshots, G, config)
 
 
-__all__ = ["PackedDiscriminator", "ToyGANConfig", "ToyGANResult", "train_toy_gan"]
+__all__ = ["PackedDiscriminator", "ToyGANTrainConfig", "ToyGANConfig", "ToyGANResult", "train_toy_gan"]

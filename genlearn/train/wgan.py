@@ -1,10 +1,10 @@
-"""WGAN and WGAN-GP training: critic and generator steps, weight clipping, the loop, two recipes.
+"""WGAN and WGAN-GP training: critic and generator steps, weight clipping, the loop, the digits recipes.
 
 Each generator update follows ``n_critic`` critic updates (Arjovsky et al. 2017, Algorithm 1;
 Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
 
-1. :func:`critic_step` -- minimize ``E[f(G(z))] - E[f(x)]`` on detached fakes (Eq. 3 of either
-   paper), constraining the slope of ``f`` by one of two means:
+1. :func:`critic_step` (the critic's update: the discriminator's role) -- minimize ``E[f(G(z))] - E[f(x)]``
+   on detached fakes (Eq. 3 of either paper), constraining the slope of ``f`` by one of two means:
 
    * ``"clip"`` (WGAN): after each update clamp every critic weight to ``[-c, c]``
      (:func:`clip_weights`; RMSprop, lr 5e-5, c = 0.01, n_critic = 5). This keeps ``f``
@@ -12,10 +12,10 @@ Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
      best ``-L_C`` is at most ``K * W``: an estimate of W up to an unknown scale;
    * ``"gp"`` (WGAN-GP): add ``lambda * E[(||grad f(x_hat)||_2 - 1)^2]`` on random interpolates
      (:func:`genlearn.losses.gradient_penalty`; Adam, lr 1e-4, betas (0, 0.9), lambda = 10,
-     n_critic = 5). ``WGANConfig(gp_every=k)`` applies it on every k-th critic update only, with
+     n_critic = 5). ``WGANTrainConfig(gp_every=k)`` applies it on every k-th critic update only, with
      weight ``k * lambda`` (lazy regularization, Karras et al. 2020).
 
-2. :func:`generator_step` -- minimize ``-E[f(G(z))]`` with the critic frozen.
+2. :func:`generator_step` (the generator update) -- minimize ``-E[f(G(z))]`` with the critic frozen.
 
 ``-L_C`` (logged as ``w_estimate``) is the critic's estimate of the Wasserstein distance (up to
 the factor K under clipping).
@@ -48,7 +48,7 @@ from torch import nn
 from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradient_penalty
 from genlearn.models.critic import has_batch_norm
 from genlearn.train.precision import autocast, backward_and_step
-from genlearn.train.adversarial import Adversarial, AdversarialConfig, frozen
+from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig, frozen
 from genlearn.train.ema import EMA
 from genlearn.train.loop import FitOptions, Trained, fit_options
 
@@ -142,10 +142,10 @@ def generator_step(
 
 
 @dataclass(frozen=True)
-class WGANConfig(AdversarialConfig):
+class WGANTrainConfig(AdversarialTrainConfig):
     """Settings of a WGAN / WGAN-GP run (stored in the checkpoint).
 
-    The shared fields are :class:`~genlearn.train.adversarial.AdversarialConfig`'s, with
+    The shared fields are :class:`~genlearn.train.adversarial.AdversarialTrainConfig`'s, with
     WGAN-GP's defaults (Adam, lr 1e-4 for G and the critic, betas (0, 0.9), batch 64);
     ``lr_d`` is the critic's learning rate. WGAN-specific:
 
@@ -154,10 +154,12 @@ class WGANConfig(AdversarialConfig):
         n_critic: critic updates per generator update.
         clip: the clipping constant ``c``; gp_lambda: the penalty weight ``lambda``.
         gp_every: apply the penalty on every this many critic updates with weight
-            ``gp_every * gp_lambda`` ("lazy" regularization, as :class:`~genlearn.train.gan.GANConfig`'s
+            ``gp_every * gp_lambda`` ("lazy" regularization, as :class:`~genlearn.train.gan.GANTrainConfig`'s
             ``r1_every``: the same average pull for a fraction of the double backwards).
 
-    WGAN's optimizer is "rmsprop": momentum-based optimizers were unstable with clipping (Sec. 4).
+    WGAN's optimizer is "rmsprop": momentum-based optimizers were unstable with clipping (Sec. 4). The papers'
+    settings are :meth:`wgan` and :meth:`wgan_gp`; the digits recipes of chapters 4 and 5 are :meth:`digits_wgan`
+    and :meth:`digits_wgan_gp`.
 
     Chapters 4 and 5.
     """
@@ -183,14 +185,40 @@ class WGANConfig(AdversarialConfig):
             raise ValueError(f"need clip > 0 and gp_lambda >= 0, got clip={self.clip} and gp_lambda={self.gp_lambda}")
 
     @classmethod
-    def wgan(cls, **changes) -> "WGANConfig":
+    def wgan(cls, **changes) -> "WGANTrainConfig":
         """Arjovsky et al. 2017, Algorithm 1: RMSprop, lr 5e-5, c = 0.01, n_critic = 5, batch 64."""
         return cls(**{"constraint": "clip", "optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, **changes})
 
     @classmethod
-    def wgan_gp(cls, **changes) -> "WGANConfig":
+    def wgan_gp(cls, **changes) -> "WGANTrainConfig":
         """Gulrajani et al. 2017, Algorithm 1: Adam, lr 1e-4, betas (0, 0.9), lambda = 10, n_critic = 5, batch 64."""
         return cls(**{"constraint": "gp", "optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, **changes})
+
+    # the digits settings of chapters 4 and 5, under their 5-minute CPU budget; both add two of chapter 2's
+    # remedies: DiffAugment translation and an EMA of G
+
+    @classmethod
+    def digits_wgan(cls) -> "WGANTrainConfig":
+        """WGAN on the 1,437 digits: Arjovsky et al.'s RMSprop at 5e-5, n_critic = 5 and constant rates, plus
+        DiffAugment translation and an EMA of G (0.999)."""
+        return cls.wgan(diffaugment="translation", ema_decay=0.999)
+
+    @classmethod
+    def digits_wgan_gp(cls) -> "WGANTrainConfig":
+        """WGAN-GP on the 1,437 digits, plus DiffAugment translation and an EMA of G (0.999).
+
+        It keeps the penalty, Adam's betas (0, 0.9) and the layer-norm critic, but trades the paper's n_critic = 5
+        and lambda = 10 for more generator steps in the budget: one critic update per generator update at batch 128,
+        Adam 5e-4, lambda = 1 applied lazily every 4th critic update (weight 4), and rates decaying to 0 over the
+        last three quarters of the run. Chapter 5 measures what each change buys against the paper's settings.
+        """
+        return cls.wgan_gp(
+            n_critic=1, batch_size=128, lr_g=5e-4, lr_d=5e-4, gp_lambda=1.0, gp_every=4,
+            diffaugment="translation", ema_decay=0.999, lr_decay=0.75,
+        )  # fmt: skip
+
+
+WGANConfig = WGANTrainConfig  # 0.2's name; chapters 4 and 5 import it
 
 
 def train_wgan(
@@ -198,7 +226,7 @@ def train_wgan(
     critic: nn.Module,
     x: torch.Tensor,
     *,
-    config: WGANConfig = WGANConfig.wgan_gp(),
+    config: WGANTrainConfig = WGANTrainConfig.wgan_gp(),
     steps: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
@@ -321,34 +349,23 @@ def refine_critic(
     return refined.eval()
 
 
-# --- the digits settings of chapter 5 -------------------------------------------------------------
+# --- the digits settings of chapters 4 and 5, by name ------------------------------------------------
 
 
-def digits_config(model: str) -> WGANConfig:
-    """Settings for the 1,437 digits under chapter 5's 5-minute CPU budget.
-
-    Both add two of chapter 2's remedies: DiffAugment translation and an EMA of G.
-
-    * ``"wgan"`` keeps Arjovsky et al.'s RMSprop at 5e-5, n_critic = 5 and constant rates.
-    * ``"wgan-gp"`` keeps the penalty, Adam's betas (0, 0.9) and the layer-norm critic, but trades
-      the paper's n_critic = 5 and lambda = 10 for more generator steps in the budget: one critic
-      update per generator update at batch 128, Adam 5e-4, lambda = 1 applied lazily every 4th
-      critic update (weight 4), and rates decaying to 0 over the last three quarters of the run.
-      Chapter 5 measures what each change buys against the paper's settings.
+def digits_config(model: str) -> WGANTrainConfig:
+    """The digits recipe of ``model``: :meth:`WGANTrainConfig.digits_wgan` for ``"wgan"``,
+    :meth:`WGANTrainConfig.digits_wgan_gp` for ``"wgan-gp"`` (the names of ``python -m genlearn train``).
 
     Chapters 4 and 5.
     """
     if model == "wgan":
-        return WGANConfig.wgan(diffaugment="translation", ema_decay=0.999)
+        return WGANTrainConfig.digits_wgan()
     if model != "wgan-gp":
         raise ValueError(f"digits_config knows 'wgan' and 'wgan-gp', not {model!r}")
-    return WGANConfig.wgan_gp(
-        n_critic=1, batch_size=128, lr_g=5e-4, lr_d=5e-4, gp_lambda=1.0, gp_every=4,
-        diffaugment="translation", ema_decay=0.999, lr_decay=0.75,
-    )  # fmt: skip
+    return WGANTrainConfig.digits_wgan_gp()
 
 
 __all__ = [
-    "CONSTRAINTS", "WGANConfig", "clip_weights", "critic_step", "digits_config", "generator_step", "refine_critic",
-    "train_wgan", "wasserstein_estimate",
+    "CONSTRAINTS", "WGANTrainConfig", "WGANConfig", "clip_weights", "critic_step", "digits_config", "generator_step",
+    "refine_critic", "train_wgan", "wasserstein_estimate",
 ]
