@@ -126,7 +126,7 @@ def test_the_single_player_trainers_resume_bit_for_bit(name, tmp_path):
 
 
 def test_no_trainer_builds_its_own_optimizer_or_ddp_wrapper():
-    allowed = {"make_optimizer", "refine_critic"}  # a config's optimizer factory (handed to the set-up); a measurement
+    allowed = {"make_optimizer"}  # a config's optimizer factory (handed to the set-up)
     offenders = []
     for path in sorted((ROOT / "genlearn" / "train").glob("*.py")):
         if path.name in ("setup.py", "distributed.py", "gatys.py"):  # the set-up itself; DDP itself; Gatys optimizes pixels

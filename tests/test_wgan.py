@@ -8,9 +8,8 @@ from genlearn.losses import critic_loss_wasserstein, g_loss_wasserstein, gradien
 from genlearn.models.critic import Critic, CriticConfig
 from genlearn.models.dcgan import DCGANConfig, DCGANGenerator
 from genlearn.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator
-from genlearn.train.wgan import (
-    WGANTrainConfig, clip_weights, critic_step, digits_config, generator_step, refine_critic, train_wgan, wasserstein_estimate,
-)
+from genlearn.metrics.wasserstein import refine_critic, wasserstein_estimate
+from genlearn.train.wgan import WGANTrainConfig, clip_weights, critic_step, digits_config, generator_step, train_wgan
 
 
 def linear_critic(w: torch.Tensor) -> nn.Module:
@@ -238,6 +237,27 @@ def test_refined_critic_reads_the_closed_form_distance_and_leaves_the_original()
     assert wasserstein_estimate(again, x_eval_real, x_eval_fake) == w  # a reading is repeatable
     with pytest.raises(ValueError, match="batch norm"):
         refine_critic(Critic(CriticConfig.tiny(norm="batch")), torch.rand(4, 1, 16, 16), sample_fake)
+
+
+def test_chapter_5_imports_the_estimators_from_train_wgan_without_a_warning():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import genlearn.train.wgan as wgan
+
+    assert wgan.refine_critic is refine_critic and wgan.wasserstein_estimate is wasserstein_estimate
+    assert refine_critic.__module__ == wasserstein_estimate.__module__ == "genlearn.metrics.wasserstein"
+    code = (  # a fresh interpreter, so the import is a first one: any warning that names genlearn is printed
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from genlearn.train.wgan import refine_critic, wasserstein_estimate\n"
+        "print([str(w.message) for w in caught if 'genlearn' in w.filename + str(w.message)])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr[-2000:]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="mixed precision needs a CUDA GPU")

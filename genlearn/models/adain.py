@@ -13,7 +13,7 @@ upsampling, no normalization layers (Sec. 6.1: "we use no normalization layers i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -22,6 +22,7 @@ from torch import nn
 
 from genlearn.checks import check_images
 from genlearn.losses.style import adain
+from genlearn.models._config import SavedConfig
 
 # layer, channels, halvings. EfficientNet-Lite0 has only 40 channels at 1/8 of the side (VGG-19's relu4_1: 512), too
 # few values to decode an image from: in a 5-minute trial here a block4 decoder's images were unrecognizable where a
@@ -31,7 +32,7 @@ NETWORK_NAMES = {"VGG-19": "vgg19", "EfficientNet-Lite0": "efficientnet-lite0"} 
 
 
 @dataclass(frozen=True)
-class AdaINDecoderConfig:
+class AdaINDecoderConfig(SavedConfig):
     """Decoder sizes: ``in_channels`` of the encoder layer, ``upsamplings`` back to full size, ``width`` at full size.
 
     Chapter 10.
@@ -52,13 +53,6 @@ class AdaINDecoderConfig:
             raise ValueError(f"no AdaIN encoder layer for {name!r}; known: {', '.join(ENCODER_LAYERS)}")
         _, channels, halvings = ENCODER_LAYERS[name]
         return cls(in_channels=channels, upsamplings=halvings, width=width)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "AdaINDecoderConfig":
-        return cls(**d)
 
 
 def _conv(cin: int, cout: int, relu: bool = True) -> list[nn.Module]:
@@ -144,7 +138,7 @@ class AdaINStyleTransfer(nn.Module):
 
 
 @dataclass(frozen=True)
-class AdaINConfig:
+class AdaINConfig(SavedConfig):
     """What a saved AdaIN run needs to rebuild: the encoder's feature network (its ``name``) and the decoder's width.
 
     Chapter 10.
@@ -159,13 +153,6 @@ class AdaINConfig:
 
     def decoder_config(self) -> AdaINDecoderConfig:
         return AdaINDecoderConfig.for_network(self.network, self.width)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "AdaINConfig":
-        return cls(**d)
 
 
 def build_adain(config: AdaINConfig = AdaINConfig(), weights=None) -> AdaINStyleTransfer:

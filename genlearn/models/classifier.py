@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(SavedConfig):
     """Sizes of :class:`DigitsClassifier`: ``width`` of its first conv block, ``feature_dim`` of its embedding.
 
     Chapter 0.
@@ -27,13 +28,6 @@ class ClassifierConfig:
     @classmethod
     def tiny(cls) -> "ClassifierConfig":
         return cls(width=4, feature_dim=8)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ClassifierConfig":
-        return cls(**d)
 
 
 class DigitsClassifier(nn.Module):

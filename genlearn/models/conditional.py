@@ -13,18 +13,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig, check_at_least
 from genlearn.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from genlearn.models.layers import dcgan_init
 
 
 @dataclass(frozen=True)
-class ConditionalConfig:
+class ConditionalConfig(SavedConfig):
     """A :class:`DCGANConfig` plus the number of classes and the label-embedding size for G.
 
     Chapter 3.
@@ -37,10 +38,8 @@ class ConditionalConfig:
     def __post_init__(self) -> None:
         if isinstance(self.dcgan, dict):
             object.__setattr__(self, "dcgan", DCGANConfig(**self.dcgan))
-        if self.num_classes < 2:
-            raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
-        if self.embed_dim < 1:
-            raise ValueError(f"embed_dim must be >= 1, got {self.embed_dim}")
+        check_at_least(self, 2, "num_classes")
+        check_at_least(self, 1, "embed_dim")
 
     @property
     def latent_dim(self) -> int:
@@ -49,9 +48,6 @@ class ConditionalConfig:
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 1) -> "ConditionalConfig":
         return cls(dcgan=DCGANConfig.tiny(image_size, channels), num_classes=10, embed_dim=4)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ConditionalConfig":

@@ -21,12 +21,13 @@ no normalization); chapter 5 uses it with more layers to look at gradients throu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig
 from genlearn.models.dcgan import DCGANConfig
 from genlearn.models.layers import dcgan_init
 
@@ -34,7 +35,7 @@ NORMS = ("layer", "none", "batch")
 
 
 @dataclass(frozen=True)
-class CriticConfig:
+class CriticConfig(SavedConfig):
     """Sizes of :class:`Critic`.
 
     Args:
@@ -69,13 +70,6 @@ class CriticConfig:
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 1, norm: str = "layer") -> "CriticConfig":
         return cls(image_size=image_size, channels=channels, width=4, norm=norm)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CriticConfig":
-        return cls(**d)
 
 
 def _norm(kind: str, channels: int) -> list[nn.Module]:

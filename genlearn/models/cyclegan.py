@@ -14,16 +14,17 @@ both networks); its parameter counts (G 11,378,179, D 2,764,737) are those of th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig, check_at_least
 
 
 @dataclass(frozen=True)
-class CycleGANConfig:
+class CycleGANConfig(SavedConfig):
     """Sizes of both generators and both discriminators of a CycleGAN.
 
     Args:
@@ -44,11 +45,8 @@ class CycleGANConfig:
     d_layers: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("channels_a", "channels_b", "g_width", "d_width", "d_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.n_blocks < 0:
-            raise ValueError(f"n_blocks must be >= 0, got {self.n_blocks}")
+        check_at_least(self, 1, "channels_a", "channels_b", "g_width", "d_width", "d_layers")
+        check_at_least(self, 0, "n_blocks")
         if self.image_size < 8 or self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 and >= 8 (G halves it twice), got {self.image_size}")
 
@@ -60,13 +58,6 @@ class CycleGANConfig:
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 1) -> "CycleGANConfig":
         return cls(channels_a=channels, channels_b=channels, image_size=image_size, g_width=4, n_blocks=1, d_width=4, d_layers=2)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CycleGANConfig":
-        return cls(**d)
 
 
 class ResnetBlock(nn.Module):

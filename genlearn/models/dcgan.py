@@ -20,18 +20,19 @@ which then replaces D's batch norm, as in the SN-GAN paper's discriminators.
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig, check_at_least
 from genlearn.models.layers import apply_spectral_norm, check_unconditional, count_parameters, dcgan_init
 from genlearn.models.mlp import check_latent
 
 
 @dataclass(frozen=True)
-class DCGANConfig:
+class DCGANConfig(SavedConfig):
     """Sizes of :class:`DCGANGenerator` and :class:`DCGANDiscriminator`.
 
     Args:
@@ -59,9 +60,7 @@ class DCGANConfig:
                 f"DCGAN image_size must be a power of two >= 16 (16, 32, 64, 128, ...), got {s!r}: "
                 "G doubles a 4x4 map and D halves the image down to 4x4; resize the data to a power of two"
             )
-        for name in ("channels", "latent_dim", "g_width", "d_width"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_at_least(self, 1, "channels", "latent_dim", "g_width", "d_width")
 
     @property
     def n_stages(self) -> int:
@@ -81,13 +80,6 @@ class DCGANConfig:
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 1) -> "DCGANConfig":
         return cls(image_size=image_size, channels=channels, latent_dim=8, g_width=4, d_width=4)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DCGANConfig":
-        return cls(**d)
 
 
 class DCGANGenerator(nn.Module):

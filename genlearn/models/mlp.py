@@ -12,11 +12,12 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from genlearn.models._config import SavedConfig, check_at_least
 from genlearn.models.layers import check_unconditional
 
 
 @dataclass(frozen=True)
-class MLPConfig:
+class MLPConfig(SavedConfig):
     """Sizes of :class:`MLPGenerator` and :class:`MLPDiscriminator`.
 
     Args:
@@ -39,9 +40,7 @@ class MLPConfig:
         object.__setattr__(self, "data_shape", tuple(int(s) for s in self.data_shape))
         if not self.data_shape or min(self.data_shape) < 1:
             raise ValueError(f"data_shape must be a non-empty tuple of positive sizes, got {self.data_shape}")
-        for name in ("latent_dim", "hidden", "depth"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_at_least(self, 1, "latent_dim", "hidden", "depth")
 
     @property
     def data_dim(self) -> int:

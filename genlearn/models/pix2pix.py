@@ -15,18 +15,19 @@ parameters for RGB to RGB; the authors' code prints 54.414 M) and the 70x70 Patc
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig, check_at_least
 from genlearn.models.cyclegan import PatchDiscriminator
 
 
 @dataclass(frozen=True)
-class Pix2PixConfig:
+class Pix2PixConfig(SavedConfig):
     """Sizes of a pix2pix generator and discriminator.
 
     Args:
@@ -54,11 +55,8 @@ class Pix2PixConfig:
     residual: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "out_channels", "g_width", "d_width", "d_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.depth < 2:
-            raise ValueError(f"depth must be >= 2, got {self.depth}")
+        check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width", "d_layers")
+        check_at_least(self, 2, "depth")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.residual and self.in_channels not in (1, self.out_channels):
@@ -74,13 +72,6 @@ class Pix2PixConfig:
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 3) -> "Pix2PixConfig":
         return cls(in_channels=channels, out_channels=channels, image_size=image_size, g_width=4, depth=3, d_width=4, d_layers=1)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Pix2PixConfig":
-        return cls(**d)
 
 
 def _widths(width: int, depth: int) -> list[int]:

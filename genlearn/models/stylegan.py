@@ -28,13 +28,14 @@ The discriminator is StyleGAN2's residual one with a minibatch standard-deviatio
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig
 from genlearn.models.layers import check_unconditional
 from genlearn.models.mlp import check_latent
 
@@ -43,7 +44,7 @@ SQRT2 = math.sqrt(2.0)  # the gain that keeps leaky-ReLU(0.2) activations at uni
 
 
 @dataclass(frozen=True)
-class StyleGANConfig:
+class StyleGANConfig(SavedConfig):
     """Sizes of :class:`StyleGANGenerator` and :class:`StyleGANDiscriminator`.
 
     Args:
@@ -92,13 +93,6 @@ class StyleGANConfig:
     @classmethod
     def tiny(cls, image_size: int = 8, channels: int = 1, style_mode: str = "modulated") -> "StyleGANConfig":
         return cls(image_size=image_size, channels=channels, latent_dim=8, w_dim=8, mapping_layers=2, width=8, style_mode=style_mode)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "StyleGANConfig":
-        return cls(**d)
 
 
 class EqualLinear(nn.Module):

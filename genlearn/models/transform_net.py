@@ -13,17 +13,18 @@ images in [-1, 1].
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig
 
 
 @dataclass(frozen=True)
-class TransformNetConfig:
+class TransformNetConfig(SavedConfig):
     """Sizes of a :class:`TransformNet`: ``width`` filters at full resolution (32), ``n_blocks`` residual blocks (5).
 
     Chapter 10.
@@ -43,13 +44,6 @@ class TransformNetConfig:
     @classmethod
     def tiny(cls) -> "TransformNetConfig":
         return cls(width=4, n_blocks=1)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TransformNetConfig":
-        return cls(**d)
 
 
 def conv_norm(cin: int, cout: int, k: int, stride: int = 1, relu: bool = True, upsample: bool = False) -> nn.Sequential:

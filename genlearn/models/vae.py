@@ -16,7 +16,7 @@ in [0, 1] (``to_unit(x)`` or ``binarize(x)``, see :mod:`genlearn.losses.elbo`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlearn.checks import check_images
+from genlearn.models._config import SavedConfig, check_at_least
 from genlearn.models.layers import check_unconditional
 from genlearn.losses.elbo import bernoulli_log_likelihood, elbo, gaussian_log_likelihood, iw_log_likelihood, reparameterize
 
@@ -32,7 +33,7 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(SavedConfig):
     """Sizes of a :class:`VAE` (saved in checkpoints; ``VAE(VAEConfig.from_dict(d))`` rebuilds it).
 
     Args:
@@ -64,11 +65,8 @@ class VAEConfig:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        for name in ("channels", "image_size", "latent_dim", "hidden", "depth", "width"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.num_classes < 0:
-            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
+        check_at_least(self, 1, "channels", "image_size", "latent_dim", "hidden", "depth", "width")
+        check_at_least(self, 0, "num_classes")
         if self.arch == "conv" and (self.image_size < 4 or self.image_size & (self.image_size - 1)):
             raise ValueError(f"the conv VAE needs image_size a power of two >= 4, got {self.image_size}")
 
@@ -90,13 +88,6 @@ class VAEConfig:
     def conv_digits(cls, latent_dim: int = 16, num_classes: int = 0, image_size: int = 8) -> "VAEConfig":
         """The chapter's convolutional VAE on 8x8 digits."""
         return cls(arch="conv", image_size=image_size, latent_dim=latent_dim, hidden=256, width=16, num_classes=num_classes)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "VAEConfig":
-        return cls(**d)
 
 
 class VAEOutput(NamedTuple):
