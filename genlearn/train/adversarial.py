@@ -180,7 +180,7 @@ class Adversarial(Setup):
     opt_d = property(lambda self: self.opt[self.d_name])
 
     def fit(self, step, *, steps: int | None = None, state: Mapping[str, Any] | None = None, **changes: Any) -> History:
-        """:meth:`Setup.fit`; ``state`` (more objects to checkpoint) is genlearn 0.2's argument, ``changes`` override the
+        """:meth:`~genlearn.train.setup.Setup.fit`; ``state`` (more objects to checkpoint) is genlearn 0.2's argument, ``changes`` override the
         run's :class:`~genlearn.train.loop.FitOptions`."""
         self.state.update(state or {})
         return super().fit(step, steps, **changes)

@@ -9,7 +9,7 @@ argument (library code never reads the environment), and the command line builds
 What changes with ``world_size`` > 1:
 
 * the batch size stays the **global** batch: each process takes every ``world_size``-th image of each batch
-  (:class:`genlearn.train.loop.InfiniteBatches` with ``shard=``), and the latents are drawn the same way, so k steps
+  (:class:`genlearn.train.batches.InfiniteBatches` with ``shard=``), and the latents are drawn the same way, so k steps
   on N processes equal k steps of one process with the same global batch, up to floating-point order;
 * each model trains as a :class:`Replica`, one ``DistributedDataParallel`` wrapper through which every call of the
   model or of its parts (``G.G_AB``, ``G.synthesis``) goes; checkpoints hold the unwrapped weights
@@ -143,7 +143,7 @@ def wrap(module: nn.Module, info: Distributed | None) -> nn.Module | Replica:
 
 
 def shard(info: Distributed | None) -> tuple[int, int] | None:
-    """``(rank, world_size)`` when several processes train (what :class:`~genlearn.train.loop.InfiniteBatches` takes
+    """``(rank, world_size)`` when several processes train (what :class:`~genlearn.train.batches.InfiniteBatches` takes
     as ``shard=``), else None.
 
     Chapter 0 (the page "Beyond one GPU").
