@@ -27,8 +27,8 @@ eager; the generator step may be compiled (``torch.compile(G)``). Neither has be
 GPU here.
 
 Reading the estimate: ``-L_C`` is Eq. 2's supremum only for a critic near its optimum.
-:func:`refine_critic` trains a copy of the critic further against a frozen generator and
-:func:`wasserstein_estimate` reads ``E[f(x)] - E[f(x~)]`` on fixed sets (chapter 5 does this at
+:func:`~genlearn.metrics.wasserstein.refine_critic` trains a copy of the critic further against a frozen generator and
+:func:`~genlearn.metrics.wasserstein.wasserstein_estimate` reads ``E[f(x)] - E[f(x~)]`` on fixed sets (chapter 5 does this at
 every evaluation, on held-out digits).
 
 Both run on the shared set-up of :mod:`genlearn.train.adversarial` (the critic is its ``D``,
@@ -38,7 +38,6 @@ against :class:`~genlearn.models.critic.Critic`.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -303,6 +302,5 @@ def digits_config(model: str) -> WGANTrainConfig:
 
 
 __all__ = [
-    "CONSTRAINTS", "WGANTrainConfig", "WGANConfig", "clip_weights", "critic_step", "digits_config", "generator_step",
-    "refine_critic", "train_wgan", "wasserstein_estimate",
+    "CONSTRAINTS", "WGANTrainConfig", "WGANConfig", "clip_weights", "critic_step", "digits_config", "generator_step", "train_wgan",
 ]
