@@ -123,3 +123,21 @@ def test_cyclegan_rates_are_flat_for_half_the_run_then_fall_linearly_to_zero(mon
     x = torch.rand(8, 1, 16, 16) * 2 - 1
     cg.train_cyclegan(CycleGAN(cfg), CycleGANDiscriminators(cfg), x, x.flip(0), config=cg.CycleGANTrainConfig(batch_size=2), steps=10, progress=False)
     assert seen == pytest.approx([2e-4] * 6 + [1.6e-4, 1.2e-4, 0.8e-4, 0.4e-4])
+
+
+def test_label_confusion_counts_pairs_and_permutation_agreement_finds_a_relabelling():
+    x, y, domain = data.digit_domains("test", 16)
+    x, y = x[domain == 0], y[domain == 0]
+    pred = translation.classify_digits(x, translation.translation_classifier())
+    conf = translation.label_confusion(x, y)
+    assert conf.shape == (10, 10) and int(conf.sum()) == len(y)
+    assert torch.equal(conf, torch.tensor([[int(((y == i) & (pred == j)).sum()) for j in range(10)] for i in range(10)]))
+    kept = translation.label_preservation(x, y)["kept"]
+    assert translation.permutation_agreement(conf) == pytest.approx(kept, abs=1e-6)  # the identity is the best relabelling
+    perm = torch.tensor([3, 8, 0, 1, 9, 2, 7, 6, 4, 5])  # the "translation" relabels every digit: labels y -> perm[y]
+    swapped = translation.label_confusion(x, perm.argsort()[y])  # sources labelled so that the classifier sees perm
+    assert swapped.diagonal().sum() < 0.2 * len(y)  # few labels kept ...
+    assert translation.permutation_agreement(swapped) == pytest.approx(kept, abs=1e-6)  # ... yet a clean relabelling
+    assert translation.permutation_agreement(torch.ones(10, 10)) == pytest.approx(0.1)  # no structure: chance
+    with pytest.raises(ValueError, match="labels must have shape"):
+        translation.label_confusion(x[:4], y[:3])

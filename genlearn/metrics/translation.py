@@ -55,6 +55,34 @@ def label_preservation(x_translated: torch.Tensor, labels: torch.Tensor, classif
     return {"kept": p, "se": (p * (1 - p) / max(n, 1)) ** 0.5, "n": n}
 
 
+def label_confusion(x_translated: torch.Tensor, labels: torch.Tensor, classifier: DigitsClassifier | None = None) -> torch.Tensor:
+    """Confusion matrix (10, 10) of a translation: row = the source digit's label, column = the classifier's label of
+    its translation; counts. A translation that keeps labels is diagonal; a consistent relabelling (a permutation,
+    the solution cycle consistency cannot rule out) has one dominant entry per row, off the diagonal.
+
+    Chapter 7.
+    """
+    if labels.shape != (x_translated.shape[0],):
+        raise ValueError(f"labels must have shape ({x_translated.shape[0]},), got {tuple(labels.shape)}")
+    pred = classify_digits(x_translated, classifier or translation_classifier())
+    return torch.bincount(labels.cpu().long() * 10 + pred.long(), minlength=100).view(10, 10)
+
+
+def permutation_agreement(confusion: torch.Tensor) -> float:
+    """Share of digits whose translation's label matches the source's under the best one-to-one relabelling.
+
+    ``max over permutations pi of sum_k C[k, pi(k)] / sum C`` (Hungarian method): equal to the labels kept when the
+    best relabelling is the identity, and near 1 for a translation that is a clean permutation of the digits, however
+    few labels it keeps.
+
+    Chapter 7.
+    """
+    from scipy.optimize import linear_sum_assignment  # scipy comes with scikit-learn
+
+    rows, cols = linear_sum_assignment(confusion.numpy(), maximize=True)
+    return float(confusion[rows, cols].sum() / confusion.sum().clamp(min=1))
+
+
 @torch.no_grad()
 def cycle_error(model, x: torch.Tensor, direction: str = "AtoB") -> float:
     """Mean ``|F(G(x)) - x|`` over pixels: ``direction`` "AtoB" maps A -> B -> A, "BtoA" maps B -> A -> B.
@@ -90,4 +118,5 @@ def domain_fd_floor(x_heldout: torch.Tensor, reference: torch.Tensor, *, folds: 
     return domain_fd(x_heldout, reference, folds=folds, classifier=classifier)
 
 
-__all__ = ["FOLDS", "WEIGHTS", "WEIGHTS_SHA256", "cycle_error", "domain_fd", "domain_fd_floor", "label_preservation", "translation_classifier"]
+__all__ = ["FOLDS", "WEIGHTS", "WEIGHTS_SHA256", "cycle_error", "domain_fd", "domain_fd_floor", "label_confusion", "label_preservation",
+           "permutation_agreement", "translation_classifier"]

@@ -39,6 +39,9 @@ class CycleGANTrainConfig(AdversarialTrainConfig):
         lambda_identity: identity loss weight as a fraction of ``lambda_cycle`` (0.5; 0 = none;
             needs domains with the same channel count).
         pool_size: fakes each discriminator's history holds (50; 0 = none).
+        lambda_gan: weight of both generators' GAN terms (1; 0 = "cycle alone", Sec. 5.1.4).
+        cycle: which cycle terms: ``"both"`` (Eq. 2), ``"forward"`` (only ``F(G(x)) ~ x``) or ``"backward"``
+            (only ``G(F(y)) ~ y``), the rows "GAN + forward cycle" and "GAN + backward cycle" of Table 4.
 
     Chapter 7.
     """
@@ -48,16 +51,28 @@ class CycleGANTrainConfig(AdversarialTrainConfig):
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5
     pool_size: int = 50
+    lambda_gan: float = 1.0
+    cycle: str = "both"
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.lambda_cycle < 0 or self.lambda_identity < 0 or self.pool_size < 0:
-            raise ValueError(f"lambda_cycle, lambda_identity and pool_size must be >= 0, got {self.lambda_cycle}, {self.lambda_identity}, {self.pool_size}")
+        if min(self.lambda_cycle, self.lambda_identity, self.pool_size, self.lambda_gan) < 0:
+            raise ValueError(f"lambda_cycle, lambda_identity, pool_size and lambda_gan must be >= 0, got {self.lambda_cycle}, "
+                             f"{self.lambda_identity}, {self.pool_size}, {self.lambda_gan}")  # fmt: skip
+        if self.cycle not in CYCLES:
+            raise ValueError(f"cycle must be one of {CYCLES}, got {self.cycle!r}")
+
+
+CYCLES = ("both", "forward", "backward")
 
 
 def generator_step(G: CycleGAN, D: CycleGANDiscriminators, opt_g: torch.optim.Optimizer, a: torch.Tensor, b: torch.Tensor, *,
-                   lambda_cycle: float = 10.0, lambda_identity: float = 0.5, scaler=None) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:  # fmt: skip
+                   lambda_cycle: float = 10.0, lambda_identity: float = 0.5, lambda_gan: float = 1.0, cycle: str = "both",
+                   scaler=None) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:  # fmt: skip
     """Update both mappings on one batch of each domain; the discriminators are frozen.
+
+    ``lambda_gan`` and ``cycle`` switch terms off for the loss ablation of Zhu et al. (Sec. 5.1.4, Table 4):
+    ``lambda_gan=0`` is "cycle alone", ``cycle="forward"`` keeps only ``|G_BA(G_AB(a)) - a|``.
 
     Returns:
         the logs (``g_gan``, ``cycle``, ``identity``, ``g_loss``), and the fakes ``G_BA(b)`` (in A) and
@@ -68,8 +83,10 @@ def generator_step(G: CycleGAN, D: CycleGANDiscriminators, opt_g: torch.optim.Op
     with frozen(D):  # D's weights get no gradient and are not updated
         with autocast(a.device):
             fake_b, fake_a = G.G_AB(a), G.G_BA(b)  # (N, C_B, S, S), (N, C_A, S, S)
-            gan = g_loss_lsgan(D.D_B(fake_b).float()) + g_loss_lsgan(D.D_A(fake_a).float())  # fool both discriminators
-            cycle = cycle_consistency_loss(a, G.G_BA(fake_b), lambda_cycle) + cycle_consistency_loss(b, G.G_AB(fake_a), lambda_cycle)
+            gan = lambda_gan * (g_loss_lsgan(D.D_B(fake_b).float()) + g_loss_lsgan(D.D_A(fake_a).float()))  # fool both Ds
+            forward = cycle_consistency_loss(a, G.G_BA(fake_b), lambda_cycle) if cycle != "backward" else 0.0  # A -> B -> A
+            backward = cycle_consistency_loss(b, G.G_AB(fake_a), lambda_cycle) if cycle != "forward" else 0.0  # B -> A -> B
+            cycle = forward + backward
             idt = torch.zeros((), device=a.device)
             if lambda_identity > 0:  # G_AB should leave an image of B, its own target domain, unchanged (and G_BA one of A)
                 w = lambda_identity * lambda_cycle
@@ -133,7 +150,8 @@ def train_cyclegan(
         a, b = (setup.real(t) for t in batch)  # (N, C_A, S, S), (N, C_B, S, S)
         # each player's DDP replica only where its own update runs backward through it
         logs, fake_a, fake_b = generator_step(setup.G, setup.D_core, setup.opt_g, a, b, lambda_cycle=config.lambda_cycle,
-                                              lambda_identity=config.lambda_identity, scaler=setup.scaler)  # fmt: skip
+                                              lambda_identity=config.lambda_identity, lambda_gan=config.lambda_gan,
+                                              cycle=config.cycle, scaler=setup.scaler)  # fmt: skip
         logs |= discriminator_step(setup.D, setup.opt_d, a, b, pools["pool_A"].query(fake_a), pools["pool_B"].query(fake_b), scaler=setup.scaler)
         setup.end_step()
         return logs
