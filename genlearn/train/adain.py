@@ -8,7 +8,7 @@ up to the AdaIN layer (Eq. 13).
 
 Who does what: the paper (Sec. 6.2) gives Adam and batches of 8 pairs, not the learning rate. Adam 1e-4 is the
 default of the authors' Torch code (xunhuang1995/AdaIN-style, ``train.lua``, with a learning-rate decay of 5e-5
-and 160,000 iterations, neither of which genlearn applies). lambda = 10 with mean-squared statistics is the
+that genlearn does not apply, for 160,000 iterations). lambda = 10 with mean-squared statistics is the
 default of the PyTorch port naoto0804/pytorch-AdaIN. The authors' code sums the squared statistics over the
 channels (``StyleINLossModule``: ``sizeAverage = false``, then divided by the batch size) and defaults to
 lambda = 1e-2 (its README: 1e-1 for the released ``decoder.t7``), so its lambda and this one are not
