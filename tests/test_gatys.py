@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from genlearn.data import load_photo
+from genlearn.data import load_photo, load_texture
 from genlearn.models.efficientnet_lite import load_efficientnet_lite0
 from genlearn.models.features import softmax_smoothing
 from genlearn.train.gatys import stylize_gatys
@@ -80,3 +80,43 @@ def test_a_non_contiguous_photo_is_fine(images):
     assert not permuted.is_contiguous()
     out, history = stylize_gatys(permuted, style, net, steps=2, progress=False)
     assert out.shape == content.shape and len(history.steps) == 2
+
+
+def test_transform_content_puts_the_content_loss_on_transformed_features_too(images):
+    """SWAG (Wang et al. 2021) compares softmax-smoothed features in the content loss as well; the default does not."""
+    from genlearn.losses.style import content_loss
+    from genlearn.metrics.style import content_distance
+
+    content, style, net = images
+    kwargs = dict(steps=1, init="noise", seed=3, transform=softmax_smoothing, style_weight=1e6, progress=False)
+    _, raw = stylize_gatys(content, style, net, **kwargs)
+    _, swag = stylize_gatys(content, style, net, transform_content=True, **kwargs)
+    start = torch.rand(content.shape, generator=torch.Generator().manual_seed(3)) * 2 - 1  # the noise start, logged at step 1
+    layer = net.content_layer
+    f, p = net.extract(start, [layer])[layer], net.extract(content, [layer])[layer]
+    by_hand = 0.5 * (softmax_smoothing(f) - softmax_smoothing(p)).pow(2).sum()  # 1/2 sum (s(F) - s(P))^2, batch of 1
+    assert swag["content"][0] == pytest.approx(by_hand.item(), rel=1e-4)
+    assert swag["content"][0] == pytest.approx(content_loss(softmax_smoothing(f), softmax_smoothing(p)).item(), rel=1e-4)
+    assert raw["content"][0] == pytest.approx(content_distance(start, content, net).item(), rel=1e-4)  # raw features
+    assert swag["content"][0] != pytest.approx(raw["content"][0], rel=1e-2)
+    assert swag["style"][0] == pytest.approx(raw["style"][0], rel=1e-6)  # the style loss is the same either way
+    with pytest.raises(ValueError, match="transform_content"):
+        stylize_gatys(content, style, net, transform_content=True, steps=1, progress=False)
+
+
+def test_random_style_distance_is_a_fixed_untrained_judge():
+    from genlearn.metrics.style import random_style_distance, style_distance
+    from genlearn.models.random_features import RandomMultiScaleFeatures
+
+    brick = load_texture("brick", (96, 96))[None]
+    painting, other_crop = brick[..., :48, :48], brick[..., 48:, 48:]  # two crops of one texture
+    cat = load_photo("chelsea", (48, 48))[None]
+    images = torch.cat([other_crop, cat, painting])
+    d = random_style_distance(images, painting)
+    assert d.shape == (3,) and d[2].item() == pytest.approx(0.0, abs=1e-9)  # the style itself is at distance 0
+    assert d[0] < d[1]  # another crop of the same texture is closer in style than a cat photo
+    assert torch.equal(d, style_distance(images, painting, RandomMultiScaleFeatures(seed=0)))  # the definition
+    assert torch.equal(random_style_distance(images, painting), d)  # fixed filters: the same score every call
+    assert not torch.allclose(random_style_distance(images, painting, seed=1), d)  # another draw of filters
+    with pytest.raises(ValueError, match="at least 23 pixels"):
+        random_style_distance(images[..., :16, :16], painting)

@@ -3,7 +3,7 @@
 "Preserving color in neural artistic style transfer" (Gatys, Bethge, Hertzmann, Shechtman 2016,
 Sec. 2.1) maps the style image's RGB values linearly, ``x' = A x + b``, so that their mean and
 covariance equal the content image's; style transfer with that style image then paints the
-content's colours. AdaIN uses the same step for its colour control (Huang & Belongie 2017, Sec. 7.1).
+content's colours. AdaIN uses the same step for its colour control (Huang & Belongie 2017, Sec. 7.3).
 """
 
 from __future__ import annotations

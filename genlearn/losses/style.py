@@ -126,7 +126,10 @@ def adain_content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Te
 
 def style_statistics_loss(features: Mapping[str, torch.Tensor], style_features: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """Huang & Belongie 2017, Eq. 13: ``sum_i ||mu(phi_i(g(t))) - mu(phi_i(s))|| + ||sigma(phi_i(g(t))) - sigma(phi_i(s))||``
-    over the layers ``i`` of ``style_features`` (relu1_1 ... relu4_1 for VGG-19); mean squared errors, as the authors' code.
+    over the layers ``i`` of ``style_features`` (relu1_1 ... relu4_1 for VGG-19); squared errors averaged over the
+    channels, as the PyTorch port naoto0804/pytorch-AdaIN computes them. The authors' Torch code
+    (xunhuang1995/AdaIN-style) sums them over the channels instead (and averages over the batch), so its style weight
+    lambda is not interchangeable with one used here.
 
     Args:
         features: the output's features per layer, (N, C_i, H_i, W_i).

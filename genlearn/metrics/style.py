@@ -6,6 +6,9 @@
 * :func:`content_distance` -- Gatys's content loss (Eq. 1) of each image against its content image.
 * :func:`colour_distance` -- the Fréchet distance between Gaussian fits of the pixels' RGB values, a score of
   colour that involves no network at all.
+* :func:`random_style_distance` -- :func:`style_distance` under fixed random multi-scale features
+  (:class:`~genlearn.models.random_features.RandomMultiScaleFeatures`): a judge of style that none of the
+  chapters' methods optimizes or trains on, for comparing methods fairly.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from genlearn.checks import check_images
 from genlearn.data.colour import pixel_stats
 from genlearn.losses.style import content_loss, gram_matrix, style_loss
 from genlearn.metrics.frechet import frechet_distance_from_stats
+from genlearn.models.random_features import RandomMultiScaleFeatures
 
 
 @torch.no_grad()
@@ -61,6 +65,24 @@ def content_distance(images: torch.Tensor, content: torch.Tensor, network: torch
     return torch.stack([content_loss(network.extract(x[None], [layer])[layer], target[i % len(target)][None]) for i, x in enumerate(images)])
 
 
+@torch.no_grad()
+def random_style_distance(images: torch.Tensor, style: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """Gatys's style loss of each of ``images`` (N, 3, H, W) against ``style`` (1, 3, H', W') under random
+    multi-scale features that no method trains with: (N,). Both sides must be at least 23 pixels a side.
+
+    A method scored by the loss it minimizes wins by construction (chapter 10's Gatys row is scored by its own
+    objective). This judge uses :class:`~genlearn.models.random_features.RandomMultiScaleFeatures` with filters
+    drawn from ``seed``: six filter sizes, 3 to 23 pixels, one Gram matrix each, equal weights, no training. No
+    method in chapters 9 and 10 optimizes these features unless chapter 9's random network is chosen as its
+    feature network. Divide by the content photo's own value for a ratio like chapter 10's style ratio. Gram
+    statistics depend on scale: score the images and the style at the scale they are meant to match.
+
+    Chapter 10.
+    """
+    net = RandomMultiScaleFeatures(seed=seed).to(images.device)
+    return style_distance(images, style.to(images.device), net)
+
+
 def colour_distance(images: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     """Fréchet distance between the RGB distribution of each of ``images`` (N, 3, H, W) and of ``style``
     (1, 3, H', W'), each fitted by a Gaussian over its pixels, values in [-1, 1]: (N,).
@@ -73,4 +95,4 @@ def colour_distance(images: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     return torch.tensor([frechet_distance_from_stats(*pixel_stats(x), mu_s, cov_s) for x in images])
 
 
-__all__ = ["colour_distance", "content_distance", "style_distance"]
+__all__ = ["colour_distance", "content_distance", "random_style_distance", "style_distance"]

@@ -4,8 +4,8 @@ A fixed encoder ``f`` (the feature network up to one layer: VGG-19's relu4_1 in 
 EfficientNet-Lite0's block2 offline), :func:`genlearn.losses.adain` on its features, and a trained
 decoder ``g`` back to pixels (Sec. 6.1):
 
-    t = AdaIN(f(c), f(s)),      T(c, s, alpha) = g((1 - alpha) f(c) + alpha t)      (Sec. 7.1, Eq. 14)
-    T(c, s_1..s_K, w) = g(sum_k w_k AdaIN(f(c), f(s_k)))   (Sec. 7.1, Eq. 15: interpolating styles)
+    t = AdaIN(f(c), f(s)),      T(c, s, alpha) = g((1 - alpha) f(c) + alpha t)      (Sec. 7.3, Eq. 14)
+    T(c, s_1..s_K, w) = g(sum_k w_k AdaIN(f(c), f(s_k)))   (Sec. 7.3, Eq. 15: interpolating styles)
 
 The decoder mirrors the encoder: 3x3 convolutions with reflection padding and ReLU, nearest
 upsampling, no normalization layers (Sec. 6.1: "we use no normalization layers in the decoder").

@@ -5,9 +5,12 @@ else: no training, no pooling. Ustyuzhaninov et al. (Sec. 3-4) found that Gram m
 layer already synthesize convincing textures when the filters span many scales (3 to 55 pixels),
 so style transfer with them asks: what is left for ImageNet weights to contribute?
 
-Deviation, for 2 CPU cores: filters of size k run at stride ``ceil(k / 8)`` (the paper: stride 1),
+Deviations, for 2 CPU cores: filters of size k run at stride ``ceil(k / 8)`` (the paper: stride 1),
 which cuts the largest filters' cost about 9x; a Gram matrix averages over positions anyway. Sizes
-stop at 23 by default (the paper went to 55).
+stop at 23 by default (the paper went to 55). Because the strided scales have different sizes, each
+filter size is its own "layer" ``scale{k}`` with its own Gram matrix, and the style loss weights the
+six equally. The paper's single layer, as we read it, has one Gram matrix over all scales together,
+which also matches the correlations between scales; this baseline is weaker than theirs.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Styles: ``--style`` takes the offline set (default: ``list_styles("train")``, wi
 comma-separated list of names or files, or a folder of paintings (WikiArt in the paper).
 Encoder: VGG-19's relu4_1 where its weights are cached, else EfficientNet-Lite0's block2 (offline).
 In the ``cpu`` profile: 128-pixel crops, a width-32 decoder, a 10-minute budget; Adam at 1e-3 in
-every profile (the paper: 1e-4 for 160,000 steps; after 215 steps at 1e-4 the decoder had not yet
+every profile (the authors' code: 1e-4 for 160,000 steps; after 215 steps at 1e-4 the decoder had not yet
 learned colours, and a 10-minute run has about 1,500).
 ``python -m genlearn stylize CONTENT STYLE --method adain --run RUN --out OUT`` applies it.
 """

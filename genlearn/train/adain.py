@@ -4,7 +4,15 @@ Each step pairs a batch of content crops with a batch of style crops (drawn inde
 computes ``t = AdaIN(f(c), f(s))`` with the fixed encoder, decodes ``g(t)`` and minimizes
 ``L_c + lambda L_s`` (Eq. 11): :func:`~genlearn.losses.adain_content_loss` between ``f(g(t))`` and
 ``t`` (Eq. 12) and :func:`~genlearn.losses.style_statistics_loss` over the encoder's style layers
-up to the AdaIN layer (Eq. 13). Adam 1e-4, batch 8 and lambda 10 follow the authors' code.
+up to the AdaIN layer (Eq. 13).
+
+Who does what: the paper (Sec. 6.2) gives Adam and batches of 8 pairs, not the learning rate. Adam 1e-4 is the
+default of the authors' Torch code (xunhuang1995/AdaIN-style, ``train.lua``, with a learning-rate decay of 5e-5
+that genlearn does not apply, for 160,000 iterations). lambda = 10 with mean-squared statistics is the
+default of the PyTorch port naoto0804/pytorch-AdaIN. The authors' code sums the squared statistics over the
+channels (``StyleINLossModule``: ``sizeAverage = false``, then divided by the batch size) and defaults to
+lambda = 1e-2 (its README: 1e-1 for the released ``decoder.t7``), so its lambda and this one are not
+interchangeable.
 """
 
 from __future__ import annotations

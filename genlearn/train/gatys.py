@@ -8,7 +8,9 @@ over ``x`` with L-BFGS (the paper's choice) or Adam, for a fixed number of steps
 with a progress bar; the losses are :mod:`genlearn.losses.style`'s. Features come from any fixed
 network with ``extract(x, layers)`` (:func:`genlearn.models.features.load_feature_network`);
 ``transform`` (e.g. :func:`~genlearn.models.features.softmax_smoothing`) is applied to the style
-features before their Gram matrices.
+features before their Gram matrices, and with ``transform_content=True`` also to the content layer's
+features before the content loss. Wang et al. 2021 (SWAG) transform both; the default transforms the
+style features only, the variant chapter 9 ran.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def stylize_gatys(
     style_layers: tuple[str, ...] | None = None,
     content_layer: str | None = None,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    transform_content: bool = False,
     lr: float = 0.02,
     init: str | torch.Tensor = "content",
     seed: int = 0,
@@ -64,6 +67,9 @@ def stylize_gatys(
         content_weight, style_weight, tv_weight: alpha, beta and the TV weight (Eq. 7 plus TV).
         style_layers, content_layer: default the network's (VGG-19: relu1_1 ... relu5_1 and relu4_2).
         transform: applied to each style layer's features before the Gram matrix (generated and style alike).
+        transform_content: also apply ``transform`` to the content layer's features (generated and content alike)
+            before the content loss, as Wang et al. 2021 do in both of their losses (SWAG). Off by default: the
+            content loss then compares raw features, a deviation from SWAG that chapter 9 states.
         init: "content" (start from the content image), "noise" (white noise, seeded by ``seed``: the paper's
             start, and the one that shows what a loss alone keeps) or an image (1, 3, H, W) of the content's size.
 
@@ -75,12 +81,15 @@ def stylize_gatys(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    if transform_content and transform is None:
+        raise ValueError("transform_content=True needs a transform (e.g. transform=softmax_smoothing)")
     layers = tuple(style_layers or network.style_layers)
     c_layer = content_layer or network.content_layer
     t = transform or (lambda f: f)
+    tc = t if transform_content else (lambda f: f)  # the content loss's features: transformed only if asked (SWAG)
     weights = {name: 1.0 / len(layers) for name in layers}  # equal weights summing to 1 (Gatys et al., Fig. 2)
     with torch.no_grad():
-        target = network.extract(content, [c_layer])[c_layer]  # P: (1, C, H_l, W_l)
+        target = tc(network.extract(content, [c_layer])[c_layer])  # P: (1, C, H_l, W_l)
         grams = {name: gram_matrix(t(f)) for name, f in network.extract(style, layers).items()}  # A: (1, C_l, C_l)
     # contiguous: L-BFGS flattens the gradient with .view, which a permuted image (a photo read as H, W, C) would break
     x = _start(content, init, seed).contiguous().requires_grad_(True)
@@ -90,7 +99,7 @@ def stylize_gatys(
     def closure() -> torch.Tensor:
         opt.zero_grad()
         f = network.extract(x, (*layers, c_layer))
-        lc = content_loss(f[c_layer], target)
+        lc = content_loss(tc(f[c_layer]), target)
         ls = style_loss({name: t(f[name]) for name in layers}, grams, weights)
         tv = total_variation_loss(x)
         loss = content_weight * lc + style_weight * ls + tv_weight * tv
