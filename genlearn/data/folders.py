@@ -33,8 +33,9 @@ def _read(path: Path, box: tuple[int, int, int, int] | None, size: int) -> torch
 class PairedImageFolder(Dataset):
     """pix2pix pairs: ``root/{split}/*.jpg``, each image the input A and target B side by side (A|B).
 
-    Images are resized to ``size`` x ``size`` (bicubic) with no augmentation; pix2pix's random jitter
-    (resize to 286, random 256 crop, flip) belongs in the training loop.
+    Images are resized to ``size`` x ``size`` (bicubic) with no augmentation. pix2pix's random jitter
+    and mirroring (resize to 286, random 256 crop, flip; Isola et al., Appendix 6.2) are not applied here,
+    nor by genlearn's pix2pix training loop.
 
     Args:
         root: dataset folder, e.g. the path :func:`download_pix2pix` returns.

@@ -6,7 +6,9 @@
 1 / sqrt(H W) so the length does not depend on the resolution (the authors' code). ``a`` is the moving
 average of the lengths seen so far, so the regularizer asks that a fixed-size step in W changes the
 image by the same amount everywhere, not by any particular amount. ``J_w^T y`` is one
-vector-Jacobian product: the gradient of ``sum(g(w) * y)`` with respect to ``w``.
+vector-Jacobian product: the gradient of ``sum(g(w) * y)`` with respect to ``w``. As in the authors' code, it
+is taken with respect to the L per-layer copies of ``w``, and the length is the root mean square of the L
+per-layer norms rather than the norm of their sum (see :func:`path_lengths`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ import torch
 
 
 def path_lengths(images: torch.Tensor, ws: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-    """``||J_w^T y||_2`` per sample: images (N, C, H, W) computed from styles ws (N, L, w_dim) with the graph kept; (N,).
+    """Path lengths (N,) as the authors' code computes them, for images (N, C, H, W) made from styles ws (N, L, w_dim).
 
-    The gradient sums over the L style inputs (the same ``w`` fed to every layer), then the norm is taken over w_dim,
-    as in the authors' code. ``y`` defaults to N(0, I) / sqrt(H W).
+    The images must be computed from ``ws`` with the graph kept.
+
+    ``g = d sum(images * y) / d ws`` has one slice ``g_l`` (w_dim) per style input. The length is
+    ``sqrt(mean_l ||g_l||^2)``, the root mean square of the per-layer norms (``grad.square().sum(2).mean(1).sqrt()``
+    in the authors' code). That is not the literal ``||J_w^T y||_2`` of Eq. 4 for one ``w`` shared by all L layers,
+    which would sum the slices first, ``||sum_l g_l||``; genlearn follows the reference here, not the equation.
+    ``y`` defaults to N(0, I) / sqrt(H W).
 
     Chapter 11.
     """
@@ -34,7 +41,7 @@ def path_lengths(images: torch.Tensor, ws: torch.Tensor, y: torch.Tensor | None 
 
 def path_length_penalty(images: torch.Tensor, ws: torch.Tensor, mean_length: torch.Tensor, decay: float = 0.01,
                         y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """Eq. 4: ``mean_n (||J_w^T y||_n - a)^2`` and the updated ``a``.
+    """Eq. 4 as the authors' code computes it: ``mean_n (length_n - a)^2`` (lengths of :func:`path_lengths`), and the new ``a``.
 
     Args:
         images, ws: as for :func:`path_lengths`.

@@ -1,11 +1,13 @@
-"""Perceptual path length (Karras et al. 2019, StyleGAN Sec. 4.2, Eq. 3): how much the image changes per small step in W.
+"""Perceptual path length (Karras et al. 2019, StyleGAN Sec. 4.1, Eq. 3): how much the image changes per small step in W.
 
     l_W = E_{z1, z2, t ~ U(0, 1)} [ d( g(lerp(f(z1), f(z2); t)), g(lerp(f(z1), f(z2); t + eps)) ) / eps^2 ]
 
 ``d`` is a perceptual distance. The paper uses LPIPS on VGG features; genlearn takes any feature function
 and uses the squared Euclidean distance between features, so on the digits it is the book's own classifier
-(:func:`genlearn.metrics.digits.digits_features`). The noise inputs are held fixed for both images of a pair
-(zero), as in the paper. Like every sampled score, report it with its spread over draws.
+(:func:`genlearn.metrics.digits.digits_features`). genlearn sets the noise inputs to zero for both images of a
+pair. The reference metric code (stylegan2-ada-pytorch, ``metrics/perceptual_path_length.py``) instead draws new
+random noise for each batch and uses the same noise for both images of a pair; the two agree when the noise
+strengths are near 0. Like every sampled score, report it with its spread over draws.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ def perceptual_path_length(
 ) -> torch.Tensor:
     """Per-pair path lengths (n,) in W (Eq. 3) with distance ``||features(a) - features(b)||^2``; their mean is l_W.
 
-    The paper discards the top and bottom 1% of the values before averaging; the caller may do the same
-    (``torch.quantile``).
+    The reference metric code (not the paper, which gives only the number of samples) discards the top and
+    bottom 1% of the values before averaging; the caller may do the same (``torch.quantile``).
 
     Chapter 11.
     """

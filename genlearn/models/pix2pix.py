@@ -6,11 +6,14 @@
   convolutions halve the side down to 1 pixel at 256x256 (depth 8); dropout 0.5 in the first
   three decoder layers is the noise source, kept on at test time (Sec. 3.1).
 * :class:`ConditionalPatchDiscriminator` -- the PatchGAN of chapter 7 fed the input and the output
-  stacked along channels, so it judges whether ``y`` is a plausible translation *of* ``x``.
+  stacked along channels, so it judges whether ``y`` is a plausible translation *of* ``x``. Like
+  chapter 7's, it uses instance norm (with convolution biases); the paper's discriminator
+  (Appendix 6.1.2) and the authors' pix2pix code use batch norm (without those biases).
 
 :meth:`Pix2PixConfig.reference` is the paper's 256x256 U-Net with 64 base filters (54,413,955
 parameters for RGB to RGB; the authors' code prints 54.414 M) and the 70x70 PatchGAN, which sees
-6 channels (input and output): 2,767,809 parameters.
+6 channels (input and output): 2,767,809 parameters with genlearn's instance norm (the authors'
+batch-norm version has 2,768,705).
 """
 
 from __future__ import annotations

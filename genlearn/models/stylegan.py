@@ -13,13 +13,17 @@ The style enters each layer in one of two ways (``StyleGANConfig.style_mode``):
   operation with the style statistics predicted from ``w``;
 * ``"modulated"`` (the default) -- StyleGAN2's Eqs. 1-3: scale the convolution's input channels by the style,
   ``w'_ijk = s_i w_ijk``, then *demodulate* each output channel, ``w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps)``,
-  which removes the droplet artifacts that AdaIN's normalization caused (StyleGAN2, Sec. 2).
+  which removed the droplet artifacts that StyleGAN2's authors attribute, as a hypothesis, to AdaIN's
+  normalization (StyleGAN2, Sec. 2).
 
 Every weight uses the **equalized learning rate** (ProGAN, Karras et al. 2018, Sec. 4.1): stored as N(0, 1)
-and multiplied at run time by the He constant ``c = lr_mul / sqrt(fan_in)``, so Adam's per-parameter step
-sizes are the same for every layer. Images are summed from each resolution's ``toRGB`` output (StyleGAN2's
-"skip" generator, Fig. 7). The training-time pieces (style mixing, the tracked ``w_avg``, truncation) are
-methods of :class:`StyleGANGenerator`; the losses are in :mod:`genlearn.losses.stylegan`.
+(N(0, 1 / lr_mul^2) in the mapping network) and multiplied at run time by ``c = lr_mul / sqrt(fan_in)``. Adam's
+steps do not depend on a parameter's scale, so with every stored parameter on one scale each layer's weights
+change at the same *relative* speed (the effective weights' absolute steps still shrink with the fan-in). ``c``
+is He's constant without its sqrt(2): as in StyleGAN2's code, that gain is applied after the leaky ReLU instead.
+Images are summed from each resolution's ``toRGB`` output (StyleGAN2's "skip" generator, Fig. 7). The
+training-time pieces (style mixing, the tracked ``w_avg``, truncation) are methods of :class:`StyleGANGenerator`;
+the losses are in :mod:`genlearn.losses.stylegan`.
 
 Pure PyTorch: no custom CUDA or C++ operations, so it runs on CPU, CUDA and MPS with any torch 2.x.
 The discriminator is StyleGAN2's residual one with a minibatch standard-deviation layer (ProGAN, Sec. 3).
@@ -84,7 +88,10 @@ class StyleGANConfig(SavedConfig):
 
     @property
     def num_ws(self) -> int:
-        """Style inputs of the synthesis network: one at 4x4, two per larger resolution (the toRGBs reuse the next one)."""
+        """Style inputs of the synthesis network: one at 4x4, two per larger resolution (the toRGBs reuse the next one).
+
+        genlearn's variant: the last toRGB reuses the last style, so ``2 len(resolutions) - 1`` (5 at 16x16). StyleGAN2's
+        code gives the last toRGB a style of its own: ``2 log2(resolution) - 2`` (6 at 16x16)."""
         return 2 * len(self.resolutions) - 1
 
     def channels_at(self, resolution: int) -> int:
@@ -288,7 +295,9 @@ class StyleGANGenerator(nn.Module):
 
     def mix(self, ws1: torch.Tensor, ws2: torch.Tensor, crossover: int) -> torch.Tensor:
         """Style mixing (StyleGAN, Sec. 3.1): the styles of ``ws1`` (N, num_ws, w_dim) before layer ``crossover``
-        and of ``ws2`` from it on. Layers 0-3 are the 4x4 and 8x8 ones ("coarse")."""
+        and of ``ws2`` from it on. Layer 0 is the 4x4 one and each larger resolution has two (at 16x16: 1-2 are 8x8,
+        3-4 are 16x16). StyleGAN's "coarse" layers 0-3 (4x4 and 8x8) index the 18 style inputs of its 1024x1024
+        generator, not these."""
         if not 0 <= crossover <= self.config.num_ws:
             raise ValueError(f"crossover must be a style layer index in [0, {self.config.num_ws}] (this generator has {self.config.num_ws} style inputs), got {crossover}")
         out = ws1.clone()

@@ -1,6 +1,8 @@
 """pix2pix training (Isola et al. 2017): one generator step and one discriminator step, on the shared set-up.
 
-Each iteration takes a batch of pairs ``(x, y)`` (input, target):
+Each iteration takes a batch of pairs ``(x, y)`` (input, target) and updates G first, then D, as genlearn's
+CycleGAN does. This order is genlearn's: the paper (Sec. 3.3, "one gradient descent step on D, then one step
+on G") and the authors' code update D first, so their G step sees the D just updated on the same batch.
 
 1. :func:`generator_step` (the generator update) -- with D frozen: ``lambda_gan * -log D(x, G(x))`` over
    patches plus ``lambda_l1 * |y - G(x)|_1`` (Eq. 4). ``lambda_gan = 0`` is the L1-only baseline.

@@ -9,7 +9,8 @@ Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
    * ``"clip"`` (WGAN): after each update clamp every critic weight to ``[-c, c]``
      (:func:`clip_weights`; RMSprop, lr 5e-5, c = 0.01, n_critic = 5). This keeps ``f``
      K-Lipschitz for some unknown K (set by c and the architecture), so the clipped critic's
-     best ``-L_C`` is at most ``K * W``: an estimate of W up to an unknown scale;
+     best ``-L_C`` is at most ``K * W``, and at best proportional (up to K) to W within the clipped
+     family;
    * ``"gp"`` (WGAN-GP): add ``lambda * E[(||grad f(x_hat)||_2 - 1)^2]`` on random interpolates
      (:func:`genlearn.losses.gradient_penalty`; Adam, lr 1e-4, betas (0, 0.9), lambda = 10,
      n_critic = 5). ``WGANTrainConfig(gp_every=k)`` applies it on every k-th critic update only, with
@@ -17,8 +18,8 @@ Gulrajani et al. 2017, Algorithm 1), each on a fresh real batch:
 
 2. :func:`generator_step` (the generator update) -- minimize ``-E[f(G(z))]`` with the critic frozen.
 
-``-L_C`` (logged as ``w_estimate``) is the critic's estimate of the Wasserstein distance (up to
-the factor K under clipping).
+``-L_C`` (logged as ``w_estimate``) is the critic's estimate of the Wasserstein distance (under clipping, at
+most K times it, see above).
 
 Mixed precision and compilation: on CUDA the scores run under autocast, but the penalty's double
 backward runs in float32 with autocast off (inside :func:`~genlearn.losses.gradient_penalty`).
