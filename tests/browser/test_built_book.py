@@ -35,21 +35,28 @@ CHECK_PAGE = """(async () => {
   await document.fonts.ready;
   const math = [...document.querySelectorAll('.math')];
   const items = window.MathJax && MathJax.startup && MathJax.startup.document ? [...MathJax.startup.document.math] : [];
-  const tex = c => { const i = items.find(i => i.typesetRoot === c); return i ? i.math.trim().replace(/\\s+/g, ' ').slice(0, 100) : '?'; };
+  const tex = c => {
+    const i = items.find(i => i.typesetRoot === c);
+    return i ? i.math.trim().replace(/\\s+/g, ' ').slice(0, 100) : '?';
+  };
   const shown = e => !!e && e.checkVisibility();
   const text = e => e ? e.textContent.trim() : '';
   const h1 = document.querySelector('article h1');
   const cell = document.querySelector('article div.cell');
+  const input = cell && cell.querySelector('.cell_input'), output = cell && cell.querySelector('.cell_output');
   return JSON.stringify({
     width: window.innerWidth,
     // display equations wider than their column (the theme scrolls them sideways): [scroll width, column width, TeX]
-    wide: [...document.querySelectorAll('mjx-container[display="true"]')].filter(c => shown(c) && c.scrollWidth > c.clientWidth + 1)
-      .map(c => [c.scrollWidth, c.clientWidth, tex(c)]),
-    title: h1 ? [...h1.childNodes].filter(n => !(n.classList && n.classList.contains('headerlink'))).map(n => n.textContent).join('').trim() : '',
-    sidebar: [...document.querySelectorAll('nav.bd-docs-nav a.reference.internal')].map(a => [a.getAttribute('href'), text(a)]),
+    wide: [...document.querySelectorAll('mjx-container[display="true"]')]
+      .filter(c => shown(c) && c.scrollWidth > c.clientWidth + 1).map(c => [c.scrollWidth, c.clientWidth, tex(c)]),
+    // the page's title without its "#" link, and the sidebar's [link, title] pairs
+    title: h1 ? [...h1.childNodes].filter(n => !(n.classList && n.classList.contains('headerlink')))
+      .map(n => n.textContent).join('').trim() : '',
+    sidebar: [...document.querySelectorAll('nav.bd-docs-nav a.reference.internal')]
+      .map(a => [a.getAttribute('href'), text(a)]),
     // the first code cell of a notebook page: its source (shown or not) and its output
-    cell: cell ? {source: text(cell.querySelector('.cell_input')).slice(0, 60), sourceShown: shown(cell.querySelector('.cell_input pre')),
-                  output: text(cell.querySelector('.cell_output')).slice(0, 60), outputShown: shown(cell.querySelector('.cell_output pre'))} : null,
+    cell: cell ? {source: text(input).slice(0, 60), sourceShown: shown(input && input.querySelector('pre')),
+                  output: text(output).slice(0, 60), outputShown: shown(output && output.querySelector('pre'))} : null,
     mathjax: !!(window.MathJax && MathJax.version),
     scripts: [...document.scripts].map(s => s.src).filter(s => /mathjax/i.test(s)),
     math: math.length,
@@ -216,7 +223,9 @@ def test_every_notebooks_install_cell_is_collapsed_and_its_stamp_shown(visits):
             problems.append(f"{name}: the first code cell is not the install cell with its stamp: {cell}")
             continue
         if cell["sourceShown"]:
-            problems.append(f"{name}: the install cell's source is shown expanded ({cell['source']!r}); tag it hide-input")
+            problems.append(
+                f"{name}: the install cell's source is shown expanded ({cell['source']!r}): tag it hide-input"
+            )
         if not cell["outputShown"]:
             problems.append(f"{name}: the install cell's stamp is not shown")
     assert not problems, "\n".join(problems)
