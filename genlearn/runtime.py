@@ -122,7 +122,7 @@ def format_seconds(seconds: float) -> str:
 def timer() -> Iterator[dict[str, float]]:
     """``with timer() as t: ...`` then ``t['seconds']``.
 
-    Chapters 2, 7, 8 and 9.
+    Chapters 2, 7, 8, 9 and 11.
     """
     out: dict[str, float] = {}
     start = time.perf_counter()
