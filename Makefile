@@ -3,14 +3,23 @@
 #   make test   -- install what is missing, run pytest, nbval over every notebook (smoke profile),
 #                  build the book with warnings as errors, open every page of it in headless
 #                  Chromium (skipped, with one line saying how to install it, where Chromium is absent),
-#                  and run every notebook in the gpu profile with steps and data capped at 2 (gpu-dry-run)
+#                  and run every notebook in the gpu profile with steps and data capped at 2 (gpu-dry-run).
+#                  Two lanes run side by side (library: pytest, book, browser; notebooks: nbval, gpu-dry-run),
+#                  each lane's output printed whole when it ends; `make test-serial` runs them one after another.
 # Also: make notebooks (re-execute every notebook in the cpu profile and save its outputs).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-genlearn
+# the notebooks' kernels read IPython's startup files from here: genlearn's own deprecation warnings are errors there
+IPYTHONDIR_NB := $(CURDIR)/_build/ipython
+NB_WARNINGS := $(IPYTHONDIR_NB)/profile_default/startup/00-genlearn-warnings.py
 
-.PHONY: book test pytest nbval gpu-dry-run book-strict browser notebooks clean
+.PHONY: book test test-serial test-library test-notebooks pytest nbval gpu-dry-run book-strict browser notebooks clean
+
+# OpenMP threads that wait sleep instead of spinning: with two lanes on two cores, spinning threads of one
+# process starve the other (the numbers do not change, only the waiting)
+export OMP_WAIT_POLICY ?= PASSIVE
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "genlearn needs Python >= 3.10, found " + sys.version.split()[0]'
@@ -27,14 +36,20 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open _build/html/index.html in a browser."
 
 test: $(STAMP)
-	$(MAKE) pytest book-strict browser nbval gpu-dry-run
+	$(MAKE) -j2 --output-sync=recurse test-library test-notebooks
+
+test-serial: $(STAMP)
+	$(MAKE) -j1 pytest book-strict browser nbval gpu-dry-run
+
+test-library: $(STAMP)
+	$(MAKE) -j1 pytest book-strict browser
+
+test-notebooks: $(STAMP) $(NB_WARNINGS)
+	$(MAKE) -j1 nbval gpu-dry-run
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/browser
 
-# the notebooks' kernels read IPython's startup files from here: genlearn's own deprecation warnings are errors there
-IPYTHONDIR_NB := $(CURDIR)/_build/ipython
-NB_WARNINGS := $(IPYTHONDIR_NB)/profile_default/startup/00-genlearn-warnings.py
 
 $(NB_WARNINGS): tests/notebook_warnings.py
 	mkdir -p $(dir $@)

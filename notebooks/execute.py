@@ -56,7 +56,7 @@ def compact_png(data: str, min_bytes: int = 100_000) -> str:
     return base64.b64encode(out.getvalue()).decode() if out.tell() < len(raw) else data
 
 
-def execute(path: Path, timeout: int = 3600) -> float:
+def execute(path: Path, timeout: int = 7200) -> float:  # per cell: an ablation loop under load can pass an hour
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -114,3 +114,70 @@ def test_the_fd_is_biased_at_small_n_and_kid_is_not():
     assert [row["n"] for row in curve] == [50, 200, 1000]
     with pytest.raises(ValueError, match="every n must be in"):
         bias_curve(a, b, [1, 3000])
+
+
+def gaussian_with_exact_moments(n, mu, cov, generator):
+    """n rows whose sample mean and unbiased covariance are exactly ``mu`` and ``cov`` (a whitened, recoloured draw)."""
+    z = torch.randn(n, len(mu), generator=generator, dtype=torch.float64)
+    z = z - z.mean(0)
+    chol = torch.linalg.cholesky(z.T @ z / (n - 1))
+    white = torch.linalg.solve_triangular(chol, z.T, upper=False).T  # sample covariance exactly I
+    return white @ torch.linalg.cholesky(cov).T + mu
+
+
+def test_fd_infinity_lands_near_the_true_distance_of_two_gaussians():
+    from genlearn.metrics import fd_infinity
+
+    d, g = 8, torch.Generator().manual_seed(0)
+    eye, zero = torch.eye(d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64)
+    reference = gaussian_with_exact_moments(1000, zero, eye, g)  # its statistics are exactly N(0, I)'s: no reference bias
+    mu, var = torch.full((d,), 0.2, dtype=torch.float64), torch.linspace(0.5, 2.0, d, dtype=torch.float64)
+    samples = torch.randn(4000, d, generator=g, dtype=torch.float64) * var.sqrt() + mu
+    true = frechet_distance_from_stats(mu, torch.diag(var), zero, eye)  # 0.81
+    ns = [20, 40, 80, 160, 400, 1000]
+    fit = fd_infinity(samples, reference, ns, draws=5, seed=0)
+    fd_small = fit["curve"][0]["fd"]["mean"]
+    assert [row["n"] for row in fit["curve"]] == ns
+    assert fd_small - true > 1.0 and fit["k"]["mean"] > 0  # the bias at n = 20, and its slope
+    assert abs(fit["fd_inf"]["mean"] - true) < 0.1 * abs(fd_small - true)  # the extrapolation removes most of it
+    assert abs(fit["fd_inf"]["mean"] - true) < 3 * fit["fd_inf"]["std"] + 0.05
+    assert fit == fd_infinity(samples, reference, ns, draws=5, seed=0)  # seeded
+    one = fd_infinity(samples, reference, ns, draws=1)
+    assert one["fd_inf"]["std"] == 0 and one["k"]["std"] == 0
+
+
+def test_fd_infinity_orders_two_models_that_one_n_orders_wrongly():
+    """Chong & Forsyth's point: the bias slope k depends on the model, so a fixed N can invert an order."""
+    from genlearn.metrics import fd_infinity
+
+    d, g = 8, torch.Generator().manual_seed(0)
+    eye, zero = torch.eye(d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64)
+    reference = gaussian_with_exact_moments(1000, zero, eye, g)
+    mu_a = torch.full((d,), (7 / d) ** 0.5, dtype=torch.float64)
+    narrow = torch.randn(4000, d, generator=g, dtype=torch.float64) * 0.5 + mu_a  # true FD 7 + 8 * 0.25 = 9, small k
+    wide = torch.randn(4000, d, generator=g, dtype=torch.float64) * 2.0  # true FD 8 * 1 = 8, large k
+    assert frechet_distance_from_stats(mu_a, 0.25 * eye, zero, eye) == pytest.approx(9.0)
+    assert frechet_distance_from_stats(zero, 4 * eye, zero, eye) == pytest.approx(8.0)
+    ns = [20, 40, 80, 160, 400, 1000]
+    a, b = fd_infinity(narrow, reference, ns, seed=0), fd_infinity(wide, reference, ns, seed=0)
+    assert b["curve"][0]["fd"]["mean"] > a["curve"][0]["fd"]["mean"]  # at n = 20 the better model scores worse
+    assert b["k"]["mean"] > 3 * a["k"]["mean"]
+    assert b["fd_inf"]["mean"] < a["fd_inf"]["mean"]  # extrapolated, the order is the true one
+    assert a["fd_inf"]["mean"] == pytest.approx(9.0, abs=0.3) and b["fd_inf"]["mean"] == pytest.approx(8.0, abs=0.6)
+
+
+@pytest.mark.parametrize("ns, draws, message", [([50, 50], 5, "two different n"), ([100], 5, "two different n"),
+                                                 ([8, 100], 5, r"every n must be in \[9, 500\]"),
+                                                 ([100, 501], 5, r"every n must be in \[9, 500\]"),
+                                                 ([50, 100], 0, "draws must be >= 1")])  # fmt: skip
+def test_fd_infinity_refuses_bad_input(ns, draws, message):
+    from genlearn.metrics import fd_infinity
+
+    g = torch.Generator().manual_seed(0)
+    f, reference = torch.randn(500, 8, generator=g), torch.randn(300, 8, generator=g)
+    with pytest.raises(ValueError, match=message):
+        fd_infinity(f, reference, ns, draws=draws)
+    with pytest.raises(ValueError, match="feature sizes differ"):
+        fd_infinity(f, torch.randn(300, 4), [50, 100])
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        fd_infinity(f[0], reference, [50, 100])

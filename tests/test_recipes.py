@@ -16,6 +16,7 @@ def test_a_recipe_trains_from_python_with_the_profile_it_is_given(tmp_path, monk
     run = recipe("dcgan").train(TrainRequest("dcgan", data="digits", steps=3, out=tmp_path / "run", profile="smoke", device="cpu"))
     payload = genlearn.checkpoint.load_checkpoint(run)
     assert payload["step"] == 3 and payload["train_config"]["steps"] == 3
+    assert payload["train_config"]["full_steps"] == 20  # the smoke profile's full run (chapter 12's table shows both)
     assert payload["model_config"]["g_width"] == 8  # the smoke profile's width (the gpu profile's is 64)
     assert genlearn.load(run).sample(2).shape == (2, 1, 16, 16)
 

@@ -118,8 +118,9 @@ def d_loss_lsgan(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.
 
         L_D = 1/2 E_x[(D(x) - 1)^2] + 1/2 E_z[D(G(z))^2]
 
-    CycleGAN's choice (Zhu et al. 2017, Sec. 4): D regresses reals to 1 and fakes to 0, and the
-    quadratic keeps pulling on fakes that are already classified correctly, which steadies training.
+    CycleGAN's choice (Zhu et al. 2017, Sec. 4): D regresses reals to 1 and fakes to 0. The factor 1/2 is
+    from Zhu et al.'s App. 7.1 ("we divide the objective by 2 while optimizing D"); it only scales D's rate.
+    Mao et al.'s argument for the squares concerns the *generator's* loss (:func:`g_loss_lsgan`).
     Scores of any shape (one per image, or a PatchGAN's map of patch scores) are averaged.
 
     Args:
@@ -137,7 +138,9 @@ def g_loss_lsgan(fake_scores: torch.Tensor) -> torch.Tensor:
         L_G = E_z[(D(G(z)) - 1)^2]
 
     Mao et al. write a factor 1/2; CycleGAN's code (and genlearn) leave it out, which only scales
-    G's learning rate. Scores of any shape are averaged.
+    G's learning rate. Their argument: a fake that D already scores as real but that lies far from the
+    data still gets a gradient proportional to its distance from the target score, where the log loss's
+    gradient has faded. Scores of any shape are averaged.
 
     Chapter 7.
     """

@@ -7,7 +7,7 @@ features (Inception for FID, genlearn's digits classifier for the digits FD) is 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
@@ -95,10 +95,12 @@ def kernel_distance(
     degree: int = 3,
     seed: int = 0,
 ) -> tuple[float, float]:
-    r"""Kernel distance (KID, Bińkowski et al. 2018): the unbiased MMD² with the kernel
+    r"""Kernel distance (KID, Bińkowski et al. 2018, Sec. 4): the unbiased MMD² with the kernel
     :math:`k(x, y) = (x^\top y / D + 1)^3`, averaged over random subsets.
 
-    Unlike the Fréchet distance it is unbiased, so values at small N are comparable.
+    Unlike the Fréchet distance it is unbiased, so values at small N are comparable. It estimates MMD², which is 0
+    when the two distributions match; the estimate drops the within-set diagonal terms, so for two samples of one
+    distribution it scatters around 0 and can be negative.
 
     Returns:
         (mean, std) over the subsets.
@@ -130,7 +132,8 @@ def bias_curve(f: torch.Tensor, reference: torch.Tensor, ns: list[int], draws: i
     (M, D), for each n in ``ns``: ``[{"n", "fd": {"mean", "std"}, "kid": {"mean", "std"}}, ...]``.
 
     With ``f`` and ``reference`` from one distribution (a real-vs-real curve) the FD falls towards 0 as n grows,
-    its bias at small n, while KID, unbiased, stays near 0 at every n (Bińkowski et al. 2018, Sec. 3).
+    its bias at small n, while KID, unbiased, stays near 0 at every n (Bińkowski et al. 2018: KID in Sec. 4, the
+    FD's bias in App. D). :func:`fd_infinity` fits the FD's fall and extrapolates it to n = infinity.
 
     Chapter 12.
     """
@@ -149,3 +152,56 @@ def bias_curve(f: torch.Tensor, reference: torch.Tensor, ns: list[int], draws: i
         out.append({"n": n, "fd": {"mean": fd.mean().item(), "std": fd.std().item() if draws > 1 else 0.0},
                     "kid": {"mean": kid.mean().item(), "std": kid.std().item() if draws > 1 else 0.0}})  # fmt: skip
     return out
+
+
+def fd_infinity(f: torch.Tensor, reference: torch.Tensor, ns: Sequence[int], draws: int = 5, seed: int = 0) -> dict:
+    r"""The Fréchet distance extrapolated to infinitely many samples (Chong & Forsyth 2020, "FID∞").
+
+    The FD of n samples is biased: :math:`\mathrm{FD}_n \approx \mathrm{FD}_\infty + k / n`, and the slope ``k``
+    depends on the model, so two models compared at one n can be ordered by their bias rather than their distance.
+    Chong & Forsyth's procedure: the FD of random subsets of n rows of ``f`` (N, D) against ``reference`` (M, D) at
+    several n, a least-squares line in 1/n, and its value at 1/n = 0. Each of ``draws`` repeats draws fresh subsets
+    (without replacement) and fits its own line; the result is the mean and sd of the fits over the repeats. (Their
+    code, mchong6/FID_IS_infinity, fits 15 sizes from 5,000 to 50,000 Inception features, one draw each.)
+
+    Only the samples' bias is removed: the reference is used whole at every n, so its own finite size adds a term
+    that stays (a second real set scores about that term, not 0). The subsets all come from the one set ``f``, so
+    the sd shows the subsampling noise, not that of a new set of samples (at ``n = N`` every draw is the whole set).
+    The 1/n law holds for n well above D; n <= D is refused.
+
+    Args:
+        f: the samples' features (N, D).
+        reference: the reference features (M, D), used whole.
+        ns: at least two different subset sizes, each in [D + 1, N].
+        draws: repeats of the whole fit, each with fresh subsets.
+        seed: seeds the subsets.
+
+    Returns:
+        ``{"fd_inf": {"mean", "std"}, "k": {"mean", "std"}, "curve": [{"n", "fd": {"mean", "std"}}, ...]}``:
+        the intercept and slope of the fit (sd 0 for one draw) and the mean FD at each n that the line was fitted to.
+
+    Chapter 12.
+    """
+    f = _features(f, "features")
+    reference = _features(reference, "reference features")
+    if f.shape[1] != reference.shape[1]:
+        raise ValueError(f"feature sizes differ: {f.shape[1]} vs {reference.shape[1]}")
+    ns, d = sorted(int(n) for n in ns), f.shape[1]
+    if len(set(ns)) < 2:
+        raise ValueError(f"the fit in 1/n needs at least two different n, got {ns}")
+    if ns[0] <= d or ns[-1] > len(f):
+        raise ValueError(f"every n must be in [{d + 1}, {len(f)}] (above the feature dimension, at most the rows available), got {ns}")
+    if draws < 1:
+        raise ValueError(f"draws must be >= 1, got {draws}")
+    g = torch.Generator().manual_seed(seed)
+    fds = torch.tensor([[frechet_distance(f[torch.randperm(len(f), generator=g)[:n]], reference) for n in ns] for _ in range(draws)],
+                       dtype=torch.float64)  # (draws, len(ns))  # fmt: skip
+    x = 1.0 / torch.tensor(ns, dtype=torch.float64)  # least squares of fd = fd_inf + k x, one line per draw
+    xc = x - x.mean()
+    k = (fds - fds.mean(1, keepdim=True)) @ xc / (xc @ xc)  # (draws,)
+    fd_inf = fds.mean(1) - k * x.mean()
+
+    def stats(v: torch.Tensor) -> dict[str, float]:
+        return {"mean": v.mean().item(), "std": v.std().item() if len(v) > 1 else 0.0}
+
+    return {"fd_inf": stats(fd_inf), "k": stats(k), "curve": [{"n": n, "fd": stats(fds[:, i])} for i, n in enumerate(ns)]}

@@ -43,7 +43,8 @@ def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) ->
 
 
 def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict[str, float]:
-    """Kynkäänniemi et al. 2019 (Sec. 3): precision and recall with k-NN manifolds (k = 3 in the paper).
+    """Kynkäänniemi et al. 2019 (Sec. 2; Sec. 3 applies it to StyleGAN and BigGAN): precision and recall with k-NN
+    manifolds (k = 3 in the paper).
 
     Chapter 12.
     """

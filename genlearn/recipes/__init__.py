@@ -146,7 +146,9 @@ def run_training(req: TrainRequest, trainer: Callable[..., Any], run: Mapping[st
     Steps: ``--steps`` if given; else those of the run being resumed; else the profile's, cut to
     what fits the budget on this machine. Budget: ``--minutes`` if given; else 5 minutes in the cpu
     profile unless ``--steps`` was given. The run stops at its steps or its budget, whichever comes
-    first, says which, and is checkpointed either way: the same command resumes it.
+    first, says which, and is checkpointed either way: the same command resumes it. The checkpoint's
+    ``train_config`` keeps the planned ``steps`` and the profile's ``full_steps`` (``default_steps``);
+    a re-planned total is in its ``extra["plan"]``.
     """
     default_steps = cap(default_steps)  # GENLEARN_MAX_STEPS: the dry run's cap
     folder = Path(req.out)
@@ -170,7 +172,8 @@ def run_training(req: TrainRequest, trainer: Callable[..., Any], run: Mapping[st
                   f"the profile's full run is {default_steps:,}; re-planned from the run's own pace as it goes)")  # fmt: skip
     else:
         steps = default_steps
-    info = {**run, "train_config": {**run["train_config"], "steps": steps}}
+    # "steps": this run's plan (budget-cut); "full_steps": the profile's full run, so a table can show what the budget cut
+    info = {**run, "train_config": {**run["train_config"], "steps": steps, "full_steps": default_steps}}
     if previous is not None:
         say(f"{run['model']}: resuming {folder} at step {previous['step']:,} of {steps:,}")
     began = time.perf_counter()
