@@ -6,7 +6,7 @@ from torch import nn
 
 from genlearn.models.cyclegan import receptive_field
 from genlearn.models.layers import count_parameters
-from genlearn.models.pix2pix import ConditionalPatchDiscriminator, Pix2PixConfig, UnetGenerator
+from genlearn.models.pix2pix import ConditionalPatchDiscriminator, Pix2Pix, Pix2PixConfig, UnetGenerator
 
 
 def conv(cin, cout, k=4, bias=True):
@@ -232,3 +232,123 @@ def test_residual_unet_adds_its_correction_to_the_input():
         UnetGenerator(3, 1, residual=True)
     with pytest.raises(ValueError, match="in_channels must be 1 or out_channels"):
         Pix2PixConfig(in_channels=2, out_channels=3, residual=True)
+
+
+# ---- the ablation options of chapter 8: PixelGAN, unconditional D, encoder-decoder, update order ----------------
+
+
+def encoder_decoder_count(cin=3, cout=3, ngf=64):
+    """Isola et al. 2017, Appendix 6.1.1, the encoder-decoder: the U-Net's encoder, decoder CD512-CD512-CD512-C512-C256-
+    C128-C64 (no concatenation, so each layer takes the previous one's width), then the output layer."""
+    enc = [ngf, 2 * ngf, 4 * ngf] + [8 * ngf] * 5
+    g = conv(cin, enc[0], bias=False) + sum(conv(enc[i - 1], enc[i], bias=False) + bn(enc[i]) for i in range(1, 7)) + conv(enc[6], enc[7], bias=False)
+    dec = [8 * ngf] * 4 + [4 * ngf, 2 * ngf, ngf]  # 512 512 512 512 256 128 64
+    prev = enc[7]
+    for w in dec:
+        g += conv(prev, w, bias=False) + bn(w)
+        prev = w
+    return g + conv(prev, cout)
+
+
+def test_the_encoder_decoder_is_the_unet_without_its_skips():
+    ed = UnetGenerator(3, 3, 64, 8, skips=False)
+    assert count_parameters(ed) == encoder_decoder_count() == 39_075_459
+    assert count_parameters(ed) < count_parameters(UnetGenerator(3, 3, 64, 8))  # the concatenations widen the U-Net's decoder
+    assert Pix2Pix(Pix2PixConfig(skips=False)).G.skips is False
+    torch.manual_seed(0)
+    G = UnetGenerator(1, 1, width=8, depth=4, dropout=0.0, skips=False).eval()
+    x0, x1 = torch.zeros(1, 1, 32, 32), torch.rand(1, 1, 32, 32)
+    assert G(x0).shape == (1, 1, 32, 32) and not torch.equal(G(x0), G(x1))
+    assert torch.equal(G(x0, bottleneck_scale=0.0), G(x1, bottleneck_scale=0.0))  # nothing passes but through the bottleneck
+    R = UnetGenerator(1, 1, width=8, depth=4, dropout=0.0, skips=False, residual=True).eval()
+    torch.nn.init.normal_(R.up[-1][1].weight)
+    assert torch.allclose(R(x1, bottleneck_scale=0.0) - R(x0, bottleneck_scale=0.0), x1, atol=1e-6)  # only the input itself, where nothing clamps
+    with pytest.raises(ValueError, match="d_layers must be >= 0"):
+        Pix2PixConfig(d_layers=-1)
+
+
+def test_the_pixelgan_judges_each_pixel_alone():
+    D = ConditionalPatchDiscriminator(3, 3, 64, 0)  # the authors' PixelDiscriminator with instance norm (and so with biases)
+    assert count_parameters(D) == conv(6, 64, k=1) + conv(64, 128, k=1) + conv(128, 1, k=1) == 8_897
+    assert receptive_field(D) == 1
+    x, y = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    torch.manual_seed(0)
+    D = ConditionalPatchDiscriminator(3, 3, 4, 0).eval()
+    out = D(x, y)
+    assert out.shape == (2, 1, 8, 8)  # one logit per pixel
+    D.patch.model[3] = nn.Identity()  # without the instance norm's per-image statistics, each logit sees its own pixel only
+    y2 = y.clone()
+    y2[0, :, 2, 5] += 1
+    changed = (D(x, y2) - D(x, y)).abs()[0, 0] > 0
+    assert changed[2, 5] and changed.sum() == 1
+    assert Pix2Pix(Pix2PixConfig.tiny()).config.d_layers == 1 and Pix2PixConfig(d_layers=0).d_layers == 0
+    from genlearn.models.cyclegan import PatchDiscriminator
+
+    with pytest.raises(ValueError, match="n_layers must be >= 0"):
+        PatchDiscriminator(3, 4, -1)
+
+
+def test_the_unconditional_discriminator_ignores_the_input():
+    D = ConditionalPatchDiscriminator(3, 3, 64, 3, conditional=False)
+    assert count_parameters(D) == 2_764_737  # the PatchGAN on 3 channels: CycleGAN's reference D
+    torch.manual_seed(0)
+    cond, uncond = ConditionalPatchDiscriminator(3, 3, 4, 1), ConditionalPatchDiscriminator(3, 3, 4, 1, conditional=False)
+    x1, x2, y = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    assert torch.equal(uncond(x1, y), uncond(x2, y)) and not torch.equal(cond(x1, y), cond(x2, y))
+    with pytest.raises(ValueError, match="channel"):
+        uncond(torch.rand(2, 1, 16, 16), y)  # x is still checked
+    model = Pix2Pix(Pix2PixConfig.tiny(channels=3))
+    assert model.discriminator().conditional and not Pix2Pix(Pix2PixConfig(**{**Pix2PixConfig.tiny().to_dict(), "conditional": False})).discriminator().conditional
+
+
+def test_configs_saved_before_the_ablation_options_still_load():
+    old = Pix2PixConfig.tiny().to_dict()
+    for key in ("skips", "conditional"):
+        old.pop(key)
+    assert Pix2PixConfig.from_dict(old) == Pix2PixConfig.tiny()
+    old_train = Pix2PixTrainConfig().to_dict()
+    old_train.pop("d_first")
+    assert Pix2PixTrainConfig.from_dict(old_train).d_first is False  # 0.2 trained G first
+    assert Pix2PixTrainConfig.from_dict(Pix2PixTrainConfig().to_dict()) == Pix2PixTrainConfig()
+
+
+def test_the_update_order_is_d_then_g_as_in_the_paper_or_g_then_d(monkeypatch):
+    import genlearn.train.pix2pix as p2p
+
+    calls = []
+    d_step, g_step = p2p.discriminator_step, p2p.generator_step
+
+    def d_spy(D, opt, x, y, fake, **kw):
+        calls.append(("D", fake.data_ptr()))
+        return d_step(D, opt, x, y, fake, **kw)
+
+    def g_spy(*args, fake=None, **kw):
+        logs, out = g_step(*args, fake=fake, **kw)
+        calls.append(("G", out.data_ptr()))
+        return logs, out
+
+    monkeypatch.setattr(p2p, "discriminator_step", d_spy)
+    monkeypatch.setattr(p2p, "generator_step", g_spy)
+    x = torch.rand(4, 1, 16, 16) * 2 - 1
+    final = {}
+    for d_first in (True, False):
+        calls.clear()
+        G, D = tiny_p2p()
+        forwards = []
+        G.register_forward_hook(lambda *_: forwards.append(1))
+        final[d_first] = train_pix2pix(G, D, x, -x, config=Pix2PixTrainConfig(batch_size=4, d_first=d_first), steps=2, progress=False).model
+        assert [who for who, _ in calls] == (["D", "G"] * 2 if d_first else ["G", "D"] * 2)
+        assert calls[0][1] == calls[1][1]  # both players' steps on the same G(x)
+        assert len(forwards) == 2  # one forward pass of G per step, in either order
+    assert not all(torch.equal(p, q) for p, q in zip(final[True].parameters(), final[False].parameters()))  # G saw another D
+    assert Pix2PixTrainConfig().d_first  # the paper's order is the default
+
+
+def test_without_the_gan_term_the_order_makes_no_difference():
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    runs = []
+    for d_first in (True, False):
+        G, D = tiny_p2p()
+        cfg = Pix2PixTrainConfig(batch_size=4, lambda_gan=0.0, d_first=d_first)
+        runs.append(train_pix2pix(G, D, x, -x, config=cfg, steps=4, progress=False).model)
+    assert all(torch.equal(p, q) for p, q in zip(*(r.parameters() for r in runs)))

@@ -117,14 +117,25 @@ class PatchDiscriminator(nn.Module):
     but the first, LeakyReLU 0.2), then a stride-1 4x4 convolution with instance norm and one to a
     single channel (Isola et al. 2017, Sec. 3.2.2 and Appendix 6.1.2). No sigmoid: the losses take logits.
 
+    ``n_layers=0`` is the paper's 1x1 "PixelGAN" (Sec. 4.4, Appendix 6.1.2: C64-C128 with 1x1 filters; the
+    authors' ``PixelDiscriminator``): three 1x1 convolutions, one logit per pixel, the same side as the input.
+    It judges colour statistics only, never a texture; pix2pix's chapter measures it against wider patches.
+
     Chapter 7.
     """
 
     def __init__(self, in_channels: int, width: int = 64, n_layers: int = 3):
         super().__init__()
-        if n_layers < 1:
-            raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+        if n_layers < 0:
+            raise ValueError(f"n_layers must be >= 0 (0: a 1x1 PixelGAN), got {n_layers}")
         self.in_channels = in_channels
+        if n_layers == 0:  # PixelGAN: every pixel judged alone (receptive field 1)
+            self.model = nn.Sequential(
+                nn.Conv2d(in_channels, width, 1), nn.LeakyReLU(0.2, True),
+                nn.Conv2d(width, 2 * width, 1), nn.InstanceNorm2d(2 * width), nn.LeakyReLU(0.2, True),
+                nn.Conv2d(2 * width, 1, 1),  # (N, 1, H, W)
+            )  # fmt: skip
+            return
         layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]  # side / 2
         prev = width
         for i in range(1, n_layers + 1):
@@ -196,8 +207,8 @@ def receptive_field(module: nn.Module) -> int:
     """Side of the input patch that one output unit of a chain of convolutions sees.
 
     Walks the ``Conv2d`` layers in order: ``r <- r + (k - 1) * j`` and ``j <- j * s``, with ``j``
-    the product of the strides so far (dilation 1). 70 for the reference PatchGAN, 16 / 34 / 142
-    for 1 / 2 / 4 stride-2 layers.
+    the product of the strides so far (dilation 1). 70 for the reference PatchGAN, 1 / 16 / 34 / 142
+    for 0 (the 1x1 PixelGAN) / 1 / 2 / 4 stride-2 layers.
 
     Chapters 7 and 8.
     """

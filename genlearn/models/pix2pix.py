@@ -4,11 +4,14 @@
   ``i``-th-from-last encoder layer's output (skip connections), so low-level structure such as edges
   can go straight from input to output (Sec. 3.2.1, Appendix 6.1.1). ``depth`` stride-2 4x4
   convolutions halve the side down to 1 pixel at 256x256 (depth 8); dropout 0.5 in the first
-  three decoder layers is the noise source, kept on at test time (Sec. 3.1).
+  three decoder layers is the noise source, kept on at test time (Sec. 3.1). ``skips=False`` cuts the
+  skips: the paper's encoder-decoder baseline (Sec. 4.3, Appendix 6.1.1).
 * :class:`ConditionalPatchDiscriminator` -- the PatchGAN of chapter 7 fed the input and the output
   stacked along channels, so it judges whether ``y`` is a plausible translation *of* ``x``. Like
   chapter 7's, it uses instance norm (with convolution biases); the paper's discriminator
   (Appendix 6.1.2) and the authors' pix2pix code use batch norm (without those biases).
+  ``n_layers=0`` makes it the 1x1 PixelGAN and ``conditional=False`` hides ``x`` from it, the
+  unconditional GAN of the paper's Sec. 4.2 (Table 1).
 
 :meth:`Pix2PixConfig.reference` is the paper's 256x256 U-Net with 64 base filters (54,413,955
 parameters for RGB to RGB; the authors' code prints 54.414 M) and the 70x70 PatchGAN, which sees
@@ -38,11 +41,19 @@ class Pix2PixConfig(SavedConfig):
         image_size: side of the square training crops (a multiple of ``2 ** depth``).
         g_width: ``ngf``, filters of G's first layer; depth: G's stride-2 layers (8 at 256x256).
         dropout: dropout rate in the first three decoder layers (0.5; 0 = a deterministic G).
-        d_width: ``ndf``; d_layers: D's stride-2 layers (3: 70x70 patches).
+        d_width: ``ndf``; d_layers: D's stride-2 layers (3: 70x70 patches; 0: the 1x1 PixelGAN, 1: 16x16,
+            2: 34x34; 4 on 64x64 crops: every score sees the whole crop, an ImageGAN).
         residual: G predicts a correction added to its input, ``clamp(x + U(x), -1, 1)``, instead of
             the output itself (False: the paper's). Where most of the output is the input (restoration,
             colourization), this spares a small U-Net rebuilding the photo (chapter 8 measures both);
             needs ``in_channels == out_channels``, or a 1-channel input, added to every output channel.
+        skips: the U-Net's skip connections (True: the paper's). False cuts them all: the encoder-decoder
+            that Isola et al. compare with in Sec. 4.3 (Table 2); every bit of the output then passes through
+            the bottleneck (plus the input itself when ``residual``).
+        conditional: D sees the pair ``(x, y)`` (True: the paper's cGAN). False: D sees ``y`` alone, the
+            unconditional "GAN" rows of Table 1 (Sec. 4.2), which judge realism but not fit to the input.
+
+    Checkpoints saved before ``skips`` and ``conditional`` existed load with both True, which is what they trained.
 
     Chapter 8.
     """
@@ -56,9 +67,12 @@ class Pix2PixConfig(SavedConfig):
     d_width: int = 64
     d_layers: int = 3
     residual: bool = False
+    skips: bool = True
+    conditional: bool = True
 
     def __post_init__(self) -> None:
-        check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width", "d_layers")
+        check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width")
+        check_at_least(self, 0, "d_layers")
         check_at_least(self, 2, "depth")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
@@ -89,7 +103,9 @@ class UnetGenerator(nn.Module):
     LeakyReLU 0.2 before each but the first). Decoder: ``depth`` 4x4 stride-2 transposed convolutions,
     each (but the last) followed by batch norm and, for the first three, dropout; each takes the
     previous decoder output concatenated with the mirrored encoder output (ReLU first). The last
-    one maps to ``out_channels`` and tanh. For depth 8 this is the authors' ``unet_256`` layer for
+    one maps to ``out_channels`` and tanh. ``skips=False`` drops the concatenations: each decoder layer
+    takes the previous one's output alone, which for depth 8 is the paper's encoder-decoder
+    (Appendix 6.1.1: decoder CD512-CD512-CD512-C512-C256-C128-C64, Sec. 4.3). For depth 8 this is the authors' ``unet_256`` layer for
     layer, with one difference: dropout sits in the first three decoder layers, as the paper's
     Appendix 6.1.1 writes (CD512-CD1024-CD1024), where the authors' code puts it in the second to
     fourth. Neither the paper nor the code normalizes the 1x1 bottleneck (batch norm over one pixel
@@ -99,11 +115,11 @@ class UnetGenerator(nn.Module):
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5,
-                 residual: bool = False):  # fmt: skip
+                 residual: bool = False, skips: bool = True):  # fmt: skip
         super().__init__()
         if residual and in_channels not in (1, out_channels):
             raise ValueError(f"a residual U-Net adds its input to its output: in_channels must be 1 or out_channels, got {in_channels} and {out_channels}")
-        self.in_channels, self.out_channels, self.depth, self.residual = in_channels, out_channels, depth, residual
+        self.in_channels, self.out_channels, self.depth, self.residual, self.skips = in_channels, out_channels, depth, residual, skips
         w = _widths(width, depth)  # encoder output widths, e.g. 64 128 256 512 512 512 512 512
         self.down = nn.ModuleList()
         for i in range(depth):
@@ -116,7 +132,7 @@ class UnetGenerator(nn.Module):
         self.up = nn.ModuleList()
         for j in range(depth):  # j = 0 is the innermost decoder layer
             i = depth - 1 - j  # the encoder level it mirrors
-            cin = w[i] if j == 0 else 2 * w[i]  # the innermost one has no skip to concatenate
+            cin = 2 * w[i] if skips and j > 0 else w[i]  # the innermost one has no skip to concatenate
             last = i == 0
             cout = out_channels if last else w[i - 1]
             layers = [nn.ReLU(True), nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=last)]  # side * 2
@@ -136,7 +152,8 @@ class UnetGenerator(nn.Module):
 
         ``bottleneck_scale=0`` zeroes the innermost code: what still reaches the output came
         through the skips (chapter 8 shows it). A residual U-Net returns ``clamp(x + U(x), -1, 1)``
-        (a grayscale ``x`` added to each output channel).
+        (a grayscale ``x`` added to each output channel). Without skips, each decoder layer sees only
+        the one before it.
         """
         check_images(x, name="the U-Net's input", channels=self.in_channels, value_range=None)
         side = 2**self.depth
@@ -149,20 +166,26 @@ class UnetGenerator(nn.Module):
             skips.append(h)  # (N, w_i, S / 2^(i+1), S / 2^(i+1))
         h = self.up[0](skips[-1] * bottleneck_scale)
         for j in range(1, self.depth):
-            h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1))  # decoder output and the mirrored encoder output
+            h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1) if self.skips else h)  # with the mirrored encoder output
         return (x + h).clamp(-1, 1) if self.residual else h  # (N, out_channels, S, S); a 1-channel x broadcasts
 
 
 class ConditionalPatchDiscriminator(nn.Module):
     """``D(x, y)``: patch logits ``(N, 1, H', W')`` for an input ``x`` and an output ``y`` of the same size.
 
+    Args:
+        in_channels, out_channels: channels of ``x`` and of ``y``.
+        width: ``ndf``; n_layers: stride-2 layers (3: 70x70 patches; 0: the 1x1 PixelGAN of Sec. 4.4).
+        conditional: True (the paper's): ``x`` and ``y`` stacked along channels, so D judges whether ``y``
+            fits ``x``. False: ``y`` alone (``x`` is checked but unused), the unconditional GAN of Sec. 4.2.
+
     Chapter 8.
     """
 
-    def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, n_layers: int = 3):
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, n_layers: int = 3, conditional: bool = True):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.patch = PatchDiscriminator(in_channels + out_channels, width, n_layers)
+        self.in_channels, self.out_channels, self.conditional = in_channels, out_channels, conditional
+        self.patch = PatchDiscriminator(in_channels * conditional + out_channels, width, n_layers)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """x (N, in_channels, H, W), y (N, out_channels, H, W) -> logits (N, 1, H', W')."""
@@ -170,6 +193,8 @@ class ConditionalPatchDiscriminator(nn.Module):
         check_images(y, name="the discriminator's output image", channels=self.out_channels, value_range=None)
         if x.shape[0] != y.shape[0] or x.shape[-2:] != y.shape[-2:]:
             raise ValueError(f"the conditional discriminator needs an input and an output of the same batch and size, got {tuple(x.shape)} and {tuple(y.shape)}")
+        if not self.conditional:
+            return self.patch(y)  # realism alone: any plausible photo passes, whatever x was
         return self.patch(torch.cat([x, y], dim=1))  # judged together: is y a translation of x?
 
 
@@ -186,7 +211,7 @@ class Pix2Pix(nn.Module):
     def __init__(self, config: Pix2PixConfig = Pix2PixConfig()):
         super().__init__()
         self.config = c = config
-        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual)
+        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (N, in_channels, S, S) -> (N, out_channels, S, S)."""
@@ -219,7 +244,7 @@ class Pix2Pix(nn.Module):
     def discriminator(self) -> ConditionalPatchDiscriminator:
         """A fresh conditional PatchGAN sized by the same config."""
         c = self.config
-        return ConditionalPatchDiscriminator(c.in_channels, c.out_channels, c.d_width, c.d_layers)
+        return ConditionalPatchDiscriminator(c.in_channels, c.out_channels, c.d_width, c.d_layers, c.conditional)
 
 
 __all__ = ["ConditionalPatchDiscriminator", "Pix2Pix", "Pix2PixConfig", "UnetGenerator"]

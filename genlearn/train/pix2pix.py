@@ -1,13 +1,15 @@
-"""pix2pix training (Isola et al. 2017): one generator step and one discriminator step, on the shared set-up.
+"""pix2pix training (Isola et al. 2017): one discriminator step and one generator step, on the shared set-up.
 
-Each iteration takes a batch of pairs ``(x, y)`` (input, target) and updates G first, then D, as genlearn's
-CycleGAN does. This order is genlearn's: the paper (Sec. 3.3, "one gradient descent step on D, then one step
-on G") and the authors' code update D first, so their G step sees the D just updated on the same batch.
+Each iteration takes a batch of pairs ``(x, y)`` (input, target), computes ``G(x)`` once and updates D, then G,
+as the paper has it (Sec. 3.3: "one gradient descent step on D, then one step on G") and as the authors' code
+does: G's step sees the D just updated on the same batch. ``Pix2PixTrainConfig(d_first=False)`` is the other
+order, G then D (genlearn's CycleGAN's, and its pix2pix default before 0.3); chapter 8 measures both.
 
-1. :func:`generator_step` (the generator update) -- with D frozen: ``lambda_gan * -log D(x, G(x))`` over
-   patches plus ``lambda_l1 * |y - G(x)|_1`` (Eq. 4). ``lambda_gan = 0`` is the L1-only baseline.
-2. :func:`discriminator_step` (the discriminator update) -- D on the real pair ``(x, y)`` against the
+1. :func:`discriminator_step` (the discriminator update) -- D on the real pair ``(x, y)`` against the
    *detached* fake pair ``(x, G(x))``, its objective halved (Sec. 3.3).
+2. :func:`generator_step` (the generator update) -- with D frozen: ``lambda_gan * -log D(x, G(x))`` over
+   patches plus ``lambda_l1 * |y - G(x)|_1`` (Eq. 4). ``lambda_gan = 0`` is the L1-only baseline (the order
+   then makes no difference: D is never used).
 
 Adam 2e-4 with beta1 0.5 for both (Sec. 3.3); batch 1 in most of the paper's experiments.
 """
@@ -33,6 +35,10 @@ class Pix2PixTrainConfig(AdversarialTrainConfig):
     Args:
         lambda_l1: weight of the L1 term (100).
         lambda_gan: weight of the adversarial term (1; 0 trains the L1-only baseline, D unused).
+        d_first: True (the paper's Sec. 3.3 and the authors' code): one forward pass of G, D's update on its
+            detached output, then G's update through the updated D. False: G's update first, then D's on the
+            same (detached) output, genlearn's order before 0.3: a config saved without this field
+            (``from_dict``) loads with False, the order it trained with.
 
     Chapter 8.
     """
@@ -40,22 +46,32 @@ class Pix2PixTrainConfig(AdversarialTrainConfig):
     batch_size: int = 1
     lambda_l1: float = 100.0
     lambda_gan: float = 1.0
+    d_first: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.lambda_l1 < 0 or self.lambda_gan < 0:
             raise ValueError(f"lambda_l1 and lambda_gan must be >= 0, got {self.lambda_l1}, {self.lambda_gan}")
 
+    @classmethod
+    def from_dict(cls, d):
+        """The config a checkpoint stored; one saved before ``d_first`` existed updated G first."""
+        return cls(**{"d_first": False, **d})
+
 
 def generator_step(G: UnetGenerator, D: ConditionalPatchDiscriminator, opt_g: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
-                   lambda_l1: float = 100.0, lambda_gan: float = 1.0, scaler=None) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
+                   lambda_l1: float = 100.0, lambda_gan: float = 1.0, scaler=None, fake: torch.Tensor | None = None,
+                   ) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
     """Update G on one batch of pairs with D frozen; returns the logs (``g_gan``, ``l1``, ``g_loss``) and ``G(x)`` detached.
+
+    ``fake``: ``G(x)`` already computed, with its graph (the paper's order: D's step has used it, detached);
+    None computes it here.
 
     Chapter 8.
     """
     with frozen(D):  # D's weights get no gradient and are not updated
         with autocast(x.device):
-            fake = G(x)  # (N, C_out, S, S)
+            fake = G(x) if fake is None else fake  # (N, C_out, S, S)
             l1 = l1_reconstruction_loss(fake.float(), y, lambda_l1)
             gan = g_loss_patch_bce(D(x, fake).float()) if lambda_gan > 0 else torch.zeros((), device=x.device)
             loss = lambda_gan * gan + l1
@@ -101,15 +117,25 @@ def train_pix2pix(
     fit = fit_options(fit, options, desc="pix2pix", where="train_pix2pix")
     setup = Adversarial(G, D, x, y, config=config, steps=steps, seed=seed, device=device, fit=fit)
 
+    def d_update(xb, yb, fake) -> dict[str, float]:
+        if config.lambda_gan > 0:
+            return discriminator_step(setup.D, setup.opt_d, xb, yb, fake, scaler=setup.scaler)
+        setup.opt_d.step()  # L1 only: D is unused; a step without gradients changes nothing and keeps D's schedule in order
+        return {}
+
     def step(batch) -> dict[str, float]:
         xb, yb = (setup.real(t) for t in batch)  # (N, C_in, S, S), (N, C_out, S, S)
         # each player's DDP replica only where its own update runs backward through it
-        logs, fake = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, lambda_l1=config.lambda_l1,
-                                    lambda_gan=config.lambda_gan, scaler=setup.scaler)  # fmt: skip
-        if config.lambda_gan > 0:
-            logs |= discriminator_step(setup.D, setup.opt_d, xb, yb, fake, scaler=setup.scaler)
-        else:  # L1 only: D is unused; a step without gradients changes nothing and keeps D's schedule in order
-            setup.opt_d.step()
+        g_args = dict(lambda_l1=config.lambda_l1, lambda_gan=config.lambda_gan, scaler=setup.scaler)
+        if config.d_first:  # the paper's order: one G(x), D's step on it detached, then G's through the updated D
+            with autocast(xb.device):
+                fake = setup.G(xb)  # (N, C_out, S, S), with its graph for G's step
+            d_logs = d_update(xb, yb, fake)
+            logs, _ = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, fake=fake, **g_args)
+            logs |= d_logs
+        else:  # G first: G's step, then D's on the same output
+            logs, fake = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, **g_args)
+            logs |= d_update(xb, yb, fake)
         setup.end_step()
         return logs
 
