@@ -47,7 +47,9 @@ def test_a_deprecation_from_another_library_does_not(tmp_path):
 
 def test_both_notebook_runs_of_make_test_use_it():
     make = (ROOT / "Makefile").read_text()
-    for target in ("nbval", "gpu-dry-run"):
+    for target in ("nbval", "gpu-dry-run", "gpu-dry-run-library-lane", "gpu-dry-run-notebook-lane"):
         rule = re.search(rf"^{re.escape(target)}:(.*)\n((?:\t.*\n)+)", make, re.M)
         assert rule and "$(NB_WARNINGS)" in rule.group(1) and "IPYTHONDIR=$(IPYTHONDIR_NB)" in rule.group(2), target
     assert "cp $< $@" in make and "NB_WARNINGS := $(IPYTHONDIR_NB)/profile_default/startup/" in make
+    lanes = {lane: re.search(rf"^{lane}:.*\n\t\$\(MAKE\) -j1 (.*)\n", make, re.M).group(1).split() for lane in ("test-library", "test-notebooks")}
+    assert "gpu-dry-run-library-lane" in lanes["test-library"] and "gpu-dry-run-notebook-lane" in lanes["test-notebooks"], lanes
