@@ -120,3 +120,69 @@ def test_random_style_distance_is_a_fixed_untrained_judge():
     assert not torch.allclose(random_style_distance(images, painting, seed=1), d)  # another draw of filters
     with pytest.raises(ValueError, match="at least 23 pixels"):
         random_style_distance(images[..., :16, :16], painting)
+
+
+def test_min_progress_stops_a_run_once_the_loss_stops_falling(images):
+    from genlearn.train.gatys import _stalled
+
+    assert not _stalled([10.0, 9.0, 8.0], window=3, min_progress=0.1)  # not yet a window's worth of steps before
+    assert _stalled([10.0, 5.0, 4.9, 4.95], window=2, min_progress=0.1)  # 5.0 -> 4.9: 0.1 < 0.1 * 10
+    assert not _stalled([10.0, 5.0, 3.0, 4.0], window=2, min_progress=0.1)  # 5.0 -> 3.0 (the lowest, not the last)
+    content, style, net = images
+    kwargs = dict(init="noise", style_weight=0.0, content_layer=net.style_layers[0], progress=False)
+    _, capped = stylize_gatys(content, style, net, steps=30, **kwargs)
+    _, stopped = stylize_gatys(content, style, net, steps=30, min_progress=0.5, window=5, **kwargs)
+    assert len(capped.steps) == 30 and "stop" not in capped.events
+    assert 5 < len(stopped.steps) < 30 and stopped.events["stop"][-1] == (stopped.steps[-1], "converged")
+    assert stopped["loss"] == capped["loss"][: len(stopped.steps)]  # the same run, cut short
+    with pytest.raises(ValueError, match="min_progress"):
+        stylize_gatys(content, style, net, min_progress=-1.0)
+
+
+def test_content_distance_with_a_transform(images):
+    from genlearn.losses.style import content_loss
+    from genlearn.metrics.style import content_distance
+
+    content, style, net = images
+    layer = net.content_layer
+    f, p = net.extract(style, [layer])[layer], net.extract(content, [layer])[layer]
+    by_hand = content_loss(softmax_smoothing(f), softmax_smoothing(p))
+    assert content_distance(style, content, net, transform=softmax_smoothing).item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert content_distance(style, content, net, transform=lambda v: v).item() == pytest.approx(content_distance(style, content, net).item(), rel=1e-6)
+
+
+def test_chroma_histogram_distance_sees_hue_and_chroma_not_lightness():
+    from genlearn.metrics.style import chroma_histogram, chroma_histogram_distance
+
+    def flat(rgb, size=(16, 16)):  # one colour, rgb in [-1, 1]
+        return torch.tensor(rgb, dtype=torch.float32).view(1, 3, 1, 1).expand(1, 3, *size).clone()
+
+    grey, dark, red, green = flat([0.2] * 3), flat([-0.6] * 3), flat([0.8, -0.8, -0.8]), flat([-0.8, 0.8, -0.8])
+    h = chroma_histogram(red[0])
+    assert h.shape == (21, 21) and h.sum() == pytest.approx(1.0) and h.max() == 1.0
+    assert chroma_histogram(grey[0])[10, 10] == 1.0  # greys sit in the middle bin
+    assert chroma_histogram_distance(dark, grey).item() == pytest.approx(0.0)  # lightness is left out
+    assert chroma_histogram_distance(red, green).item() == pytest.approx(1.0)  # no colour in common
+    half = torch.cat([red[..., :8, :], grey[..., 8:, :]], dim=2)  # half red, half grey
+    assert chroma_histogram_distance(torch.cat([half, grey]), red).tolist() == pytest.approx([0.5, 1.0])
+    x = load_photo("chelsea", (32, 32))[None]
+    assert chroma_histogram_distance(x, x).item() == 0.0
+
+
+def test_chroma_histogram_distance_is_independent_of_the_rgb_statistics_match_colour_equalizes():
+    """Two images with the same RGB mean and covariance (colour_distance about 0) can have different colours."""
+    from genlearn.data import match_colour
+    from genlearn.metrics.style import chroma_histogram_distance, colour_distance
+
+    photo = load_photo("coffee", (48, 48))[None] * 0.5
+    g = torch.Generator().manual_seed(0)
+    two_colours = torch.where(torch.rand(1, 1, 48, 48, generator=g) < 0.5, 1.0, -1.0) * torch.tensor([0.5, -0.5, 0.5]).view(1, 3, 1, 1)
+    two_colours = two_colours + 0.05 * torch.randn(two_colours.shape, generator=g)  # magenta and green, a little noise
+    recoloured = match_colour(two_colours[0], photo[0], clamp=False)[None]
+    assert recoloured.abs().max() <= 1  # still an image, so the statistics are matched exactly
+    assert colour_distance(recoloured, photo).item() < 1e-6
+    noisy = photo + 0.02 * torch.randn(photo.shape, generator=g)  # the same colours, a little grain
+    assert chroma_histogram_distance(recoloured, photo).item() > 2 * chroma_histogram_distance(noisy, photo).item()
+    assert chroma_histogram_distance(recoloured, photo).item() > 0.25  # about 0.3: a quarter of the pixels in other bins
+    with pytest.raises(ValueError, match="3 channel"):
+        chroma_histogram_distance(photo[:, :1], photo)

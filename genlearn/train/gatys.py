@@ -4,8 +4,8 @@
 
     alpha * L_content(x, content) + beta * L_style(x, style) + gamma * TV(x)
 
-over ``x`` with L-BFGS (the paper's choice) or Adam, for a fixed number of steps or a time budget,
-with a progress bar; the losses are :mod:`genlearn.losses.style`'s. Features come from any fixed
+over ``x`` with L-BFGS (the paper's choice) or Adam, for a fixed number of steps, a time budget, or until
+the loss stops falling (``min_progress``), with a progress bar; the losses are :mod:`genlearn.losses.style`'s. Features come from any fixed
 network with ``extract(x, layers)`` (:func:`genlearn.models.features.load_feature_network`);
 ``transform`` (e.g. :func:`~genlearn.models.features.softmax_smoothing`) is applied to the style
 features before their Gram matrices, and with ``transform_content=True`` also to the content layer's
@@ -56,6 +56,8 @@ def stylize_gatys(
     init: str | torch.Tensor = "content",
     seed: int = 0,
     time_budget: float | None = None,
+    min_progress: float | None = None,
+    window: int = 100,
     progress: bool = True,
 ) -> Stylized:
     """Optimize the pixels of ``content`` (1, 3, H, W) towards the style of ``style`` (1, 3, H', W'), both in [-1, 1].
@@ -63,6 +65,9 @@ def stylize_gatys(
     Args:
         network: fixed features with ``extract``, ``style_layers`` and ``content_layer``.
         steps: optimizer steps (one function evaluation each); time_budget: stop earlier after this many seconds.
+        min_progress, window: stop earlier once the loss has stopped falling: when the lowest loss of the last
+            ``window`` steps is less than ``min_progress`` times the first step's loss below the lowest before them
+            (e.g. 1e-3: less than 0.1% of the starting loss gained in ``window`` steps). ``steps`` stays the cap.
         optimizer: "lbfgs" (Gatys et al.) or "adam" (with ``lr``).
         content_weight, style_weight, tv_weight: alpha, beta and the TV weight (Eq. 7 plus TV).
         style_layers, content_layer: default the network's (VGG-19: relu1_1 ... relu5_1 and relu4_2).
@@ -81,6 +86,8 @@ def stylize_gatys(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    if min_progress is not None and (min_progress < 0 or window < 1):
+        raise ValueError(f"min_progress must be >= 0 and window >= 1, got {min_progress} and {window}")
     if transform_content and transform is None:
         raise ValueError("transform_content=True needs a transform (e.g. transform=softmax_smoothing)")
     layers = tuple(style_layers or network.style_layers)
@@ -118,7 +125,18 @@ def stylize_gatys(
         if time_budget is not None and time.perf_counter() - start > time_budget:
             history.record("stop", step + 1, "budget")
             break
+        if min_progress is not None and _stalled(history["loss"], window, min_progress):
+            history.record("stop", step + 1, "converged")
+            break
     return Stylized(x.detach(), history)
+
+
+def _stalled(losses: list[float], window: int, min_progress: float) -> bool:
+    """Whether the lowest of the last ``window`` losses improved on the lowest before them by less than
+    ``min_progress`` times the first loss (lowest values, so that one step up and back does not stop a run)."""
+    if len(losses) <= window:
+        return False
+    return min(losses[:-window]) - min(losses[-window:]) < min_progress * losses[0]
 
 
 def _start(content: torch.Tensor, init: str | torch.Tensor, seed: int) -> torch.Tensor:
