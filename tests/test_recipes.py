@@ -48,3 +48,24 @@ def test_no_library_code_writes_the_environment_or_reads_the_profile_or_precisio
     assert writes == []
     # the profile's own module defines $GENLEARN_PROFILE; the command line reads it and the precision switches once
     assert set(reads) <= {"genlearn/runtime.py", "genlearn/profile.py", "genlearn/cli.py"}, sorted(set(reads))
+
+
+@pytest.mark.parametrize("profile, regularized", [("cpu", False), ("gpu", True)])
+def test_the_stylegan_recipe_regularizes_only_the_long_gpu_runs(profile, regularized, tmp_path, monkeypatch):
+    import genlearn.recipes.stylegan as sg
+
+    seen = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(G, D, x, *, config, **kwargs):  # stands in for training: records the config and stops the recipe
+        seen["config"] = config
+        raise Captured
+
+    monkeypatch.setattr(sg, "train_stylegan", capture)
+    with pytest.raises(Captured):
+        sg.train(TrainRequest("stylegan", data="digits", steps=1, out=tmp_path / "run", profile=profile, device="cpu"))
+    c = seen["config"]
+    assert (c.r1_gamma > 0, c.diffaugment == "translation", c.pl_weight > 0) == (regularized,) * 3, c
+    assert c.ema_decay > 0 and c.mixing_prob == 0.0

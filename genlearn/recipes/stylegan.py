@@ -2,8 +2,10 @@
 
 Digits are trained at chapter 2's 16x16, so the digits Fréchet distance compares StyleGAN2 with the
 DCGAN at the same resolution and budget (5 minutes in the ``cpu`` profile); the 5,000 MNIST digits and
-the faces at 32x32; other datasets and folders at 32 (``cpu``) or 64 (``gpu``). The small-data
-settings (:meth:`StyleGANTrainConfig.digits`: R1, DiffAugment, an EMA) are used for every dataset.
+the faces at 32x32; other datasets and folders at 32 (``cpu``) or 64 (``gpu``). The ``cpu``
+profile trains with :meth:`StyleGANTrainConfig.digits` (an EMA, no regularizers: at a few minutes on a CPU they cost
+more steps than they give, chapter 11 measures it); the ``gpu`` profile's long runs add lazy R1 (gamma 0.01),
+DiffAugment translation and the path length penalty back, as in genlearn 0.2 (not measured here: no GPU was lent).
 ``python -m genlearn sample RUN --truncation 0.7`` samples with the truncation trick.
 """
 
@@ -34,7 +36,9 @@ def model_config(data: str, channels: int, *, profile: str | None = None) -> Sty
 def train(req: TrainRequest) -> Path:
     x, _ = get_dataset(req.data, split="train", size=image_size(req.data, profile=req.profile))  # (N, C, S, S) in [-1, 1]
     model = model_config(req.data, x.shape[1], profile=req.profile)
-    config = replace(StyleGANTrainConfig.digits(), batch_size=req.pick(smoke=8, cpu=32, gpu=32))  # step 0 runs R1 and the PL step too
+    long_run = req.pick(smoke=False, cpu=False, gpu=True)  # hours on a GPU: the regularizers have a long run to protect
+    config = replace(StyleGANTrainConfig.digits(), batch_size=req.pick(smoke=8, cpu=32, gpu=32), r1_gamma=0.01 if long_run else 0.0,
+                     diffaugment="translation" if long_run else "", pl_weight=2.0 if long_run else 0.0)  # fmt: skip
     device = get_device(req.device)
 
     def trainer(steps, fit):
