@@ -303,7 +303,7 @@ def test_the_unconditional_discriminator_ignores_the_input():
 
 def test_configs_saved_before_the_ablation_options_still_load():
     old = Pix2PixConfig.tiny().to_dict()
-    for key in ("skips", "conditional"):
+    for key in ("skips", "conditional", "blend"):
         old.pop(key)
     assert Pix2PixConfig.from_dict(old) == Pix2PixConfig.tiny()
     old_train = Pix2PixTrainConfig().to_dict()
@@ -352,3 +352,30 @@ def test_without_the_gan_term_the_order_makes_no_difference():
         cfg = Pix2PixTrainConfig(batch_size=4, lambda_gan=0.0, d_first=d_first)
         runs.append(train_pix2pix(G, D, x, -x, config=cfg, steps=4, progress=False).model)
     assert all(torch.equal(p, q) for p, q in zip(*(r.parameters() for r in runs)))
+
+
+def test_the_blend_head_repaints_only_where_its_weight_says():
+    """blend: (1 - m) x + m c, with m and c from a full-resolution head that sees the input pixels."""
+    torch.manual_seed(0)
+    g = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, blend=True).eval()
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    out = g(x)
+    assert out.shape == x.shape and (out - x).abs().max() < 0.01  # m starts at sigmoid(-6): about the identity
+    with torch.no_grad():  # by hand: m and c from the head's last layer
+        last = g.head[-1]
+        last.bias[3:] = 20.0  # m = 1 everywhere: the output is c alone
+        c_only = g(x)
+        assert c_only.abs().max() <= 1 and not torch.allclose(c_only, x, atol=0.1)
+        last.weight.zero_()
+        last.bias[:3] = torch.tensor([0.5, -0.5, 0.0])
+        last.bias[3:] = 0.0  # m = 1/2, c = tanh(bias): the output is the midpoint, pixel by pixel
+        c = torch.tanh(torch.tensor([0.5, -0.5, 0.0])).view(1, 3, 1, 1)
+        assert torch.allclose(g(x), 0.5 * x + 0.5 * c, atol=1e-6)
+        last.bias[3:] = -60.0  # m = 0: clean pixels pass through exactly
+        assert torch.allclose(g(x), x, atol=1e-12)
+    model = Pix2Pix(Pix2PixConfig(image_size=16, g_width=4, depth=3, d_width=4, d_layers=1, blend=True))
+    assert Pix2PixConfig.from_dict(model.config.to_dict()).blend  # saved with the run
+    with pytest.raises(ValueError, match="blend"):
+        Pix2PixConfig(blend=True, residual=True)
+    with pytest.raises(ValueError, match="blend"):
+        UnetGenerator(1, 3, blend=True)

@@ -43,7 +43,7 @@ def test_watermark_pairs_bad_input():
     with pytest.raises(ValueError, match="split"):
         data.watermark_pairs("all")
     with pytest.raises(ValueError, match="marks"):
-        data.watermark_pairs(marks="unseen")
+        data.watermark_pairs(marks="invisible")
     with pytest.raises(ValueError, match="positive int"):
         data.watermark_pairs(n=0)
 
@@ -93,3 +93,55 @@ def test_get_paired_reads_offline_sets_and_folders_of_a_b_pairs(tmp_path, monkey
         data.get_paired("digits")
     with pytest.raises(ValueError, match="split"):
         data.get_paired("colorize", "val")
+
+
+def test_broad_marks_leave_a_share_unmarked_and_other_sets_mark_the_same_crops():
+    x, y = data.watermark_pairs("train", n=40, size=32, seed=0, marks="broad", unmarked=0.15)
+    assert x.shape == y.shape == (40, 3, 32, 32) and x.min() >= -1 and x.max() <= 1
+    assert torch.equal(x, data.watermark_pairs("train", n=40, size=32, seed=0, marks="broad", unmarked=0.15)[0])
+    assert torch.equal(y, data.watermark_pairs("train", n=40, size=32, seed=0)[1])  # the crops do not depend on the marks
+    changed = (x != y).flatten(1)  # (40, 3 * 32 * 32)
+    assert 2 <= (~changed.any(1)).sum() <= 12  # about 15% of the crops carry no mark: 6 expected
+    for marks in ("broad", "unseen", "faint-tiled"):  # by default every crop carries a mark
+        xm, ym = data.watermark_pairs("train", n=40, size=32, seed=0, marks=marks)
+        assert torch.equal(ym, y) and (xm != ym).flatten(1).any(1).all(), marks
+    clean, yc = data.watermark_pairs("train", n=40, size=32, seed=0, marks="broad", unmarked=1.0)
+    assert torch.equal(clean, yc) and torch.equal(yc, y)  # the same crops, no mark at all
+
+
+def test_scale_sizes_photos_and_marks_for_the_crops_a_model_is_used_on(monkeypatch):
+    sizes = []
+    real = data.watermarks.load_photo
+    monkeypatch.setattr(data.watermarks, "load_photo", lambda name, size: sizes.append(size) or real(name, size=size))
+    x, y = data.watermark_pairs("test", n=2, size=16, marks="broad", scale=64)
+    assert x.shape == (2, 3, 16, 16) and set(sizes) == {256}  # photos sized for 64-pixel crops, cut 16 at a time
+    with pytest.raises(ValueError, match="scale"):
+        data.watermark_pairs(size=32, scale=16)
+    with pytest.raises(ValueError, match="unmarked"):
+        data.watermark_pairs(n=2, unmarked=1.5)
+
+
+def test_faint_tiled_marks_are_faint_and_cover_every_crop():
+    x, y = data.watermark_pairs("test", n=24, size=64, seed=1, marks="faint-tiled")
+    covered = lambda a, b: ((a - b).abs().amax(1) > 2 / 255).float().mean((1, 2))  # (N,) share of pixels a mark touches
+    assert covered(x, y).min() > 0.05  # a grid over every crop
+    assert (x - y).abs().amax() <= 0.6 * 2 + 1e-6  # opacity at most 0.6: a pixel moves at most 60% of the way
+
+
+def test_the_unseen_procedure_shares_no_font_or_text_with_broad_and_draws_what_broad_never_shows():
+    broad = data.MARK_STYLES["broad"]
+    for name in ("unseen", "faint-tiled"):
+        other = data.MARK_STYLES[name]
+        assert not set(broad["fonts"]) & set(other["fonts"]) and not set(broad["texts"]) & set(other["texts"])
+    assert broad["opacity"][0] <= 0.2 and broad["opacity"][1] >= 0.9 and 0 < broad["tiled"] < 1  # broad training marks
+    assert "tinted" not in broad and "outlined" not in broad and data.MARK_STYLES["unseen"]["tinted"] > 0
+    import numpy as np
+
+    flat = np.full((64, 64, 3), 128, np.uint8)  # a grey photo: a grey mark keeps it grey, a tinted one does not
+
+    def coloured(marks, brick):  # the share of 40 draws whose mark has a colour
+        style = data.MARK_STYLES[marks]
+        out = [data.watermarks._layered_marks(flat, np.random.default_rng([7, i]), style, 64, brick).astype(int) for i in range(40)]
+        return np.mean([(o.max(2) - o.min(2)).max() > 20 for o in out])
+
+    assert coloured("broad", False) == 0 and 0.2 < coloured("unseen", True) < 0.8  # half the unseen marks are tinted

@@ -52,6 +52,11 @@ class Pix2PixConfig(SavedConfig):
             the bottleneck (plus the input itself when ``residual``).
         conditional: D sees the pair ``(x, y)`` (True: the paper's cGAN). False: D sees ``y`` alone, the
             unconditional "GAN" rows of Table 1 (Sec. 4.2), which judge realism but not fit to the input.
+        blend: G ends in a full-resolution head that sees the input pixels and predicts, for each pixel, a colour
+            ``c`` and a weight ``m`` in (0, 1), and returns ``(1 - m) x + m c`` (False: the paper's last layer).
+            It inverts how a semi-transparent mark is laid over a photo, ``x = (1 - a) y + a mark``: where
+            ``m`` is 0 the input passes through untouched, so a remover can leave clean pixels exactly alone.
+            Needs ``in_channels == out_channels``; chapter 8's watermark remover uses it.
 
     Checkpoints saved before ``skips`` and ``conditional`` existed load with both True, which is what they trained.
 
@@ -69,6 +74,7 @@ class Pix2PixConfig(SavedConfig):
     residual: bool = False
     skips: bool = True
     conditional: bool = True
+    blend: bool = False
 
     def __post_init__(self) -> None:
         check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width")
@@ -78,6 +84,8 @@ class Pix2PixConfig(SavedConfig):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.residual and self.in_channels not in (1, self.out_channels):
             raise ValueError(f"a residual U-Net adds its input to its output: in_channels must be 1 or out_channels, got {self.in_channels} and {self.out_channels}")
+        if self.blend and (self.residual or self.in_channels != self.out_channels):
+            raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {self.in_channels}, {self.out_channels} and residual={self.residual}")
         if self.image_size % 2**self.depth:
             raise ValueError(f"image_size must be a multiple of 2 ** depth = {2 ** self.depth} (G halves it {self.depth} times), got {self.image_size}")
 
@@ -115,8 +123,11 @@ class UnetGenerator(nn.Module):
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5,
-                 residual: bool = False, skips: bool = True):  # fmt: skip
+                 residual: bool = False, skips: bool = True, blend: bool = False):  # fmt: skip
         super().__init__()
+        if blend and (residual or in_channels != out_channels):
+            raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {in_channels}, {out_channels} and residual={residual}")
+        self.blend = blend
         if residual and in_channels not in (1, out_channels):
             raise ValueError(f"a residual U-Net adds its input to its output: in_channels must be 1 or out_channels, got {in_channels} and {out_channels}")
         self.in_channels, self.out_channels, self.depth, self.residual, self.skips = in_channels, out_channels, depth, residual, skips
@@ -134,9 +145,9 @@ class UnetGenerator(nn.Module):
             i = depth - 1 - j  # the encoder level it mirrors
             cin = 2 * w[i] if skips and j > 0 else w[i]  # the innermost one has no skip to concatenate
             last = i == 0
-            cout = out_channels if last else w[i - 1]
+            cout = (w[0] if blend else out_channels) if last else w[i - 1]
             layers = [nn.ReLU(True), nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=last)]  # side * 2
-            if last:
+            if last and not blend:
                 layers.append(nn.Tanh())
             else:
                 layers.append(nn.BatchNorm2d(cout))
@@ -146,6 +157,10 @@ class UnetGenerator(nn.Module):
         if residual:  # start as the identity: a random first correction costs more to unlearn than the marks are worth
             nn.init.zeros_(self.up[-1][1].weight)
             nn.init.zeros_(self.up[-1][1].bias)
+        if blend:  # a full-resolution head on the decoder's features and the input pixels: colour c and weight m
+            self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(w[0] + in_channels, w[0], 3, padding=1), nn.ReLU(),
+                                      nn.Conv2d(w[0], 2 * out_channels, 3, padding=1))  # fmt: skip
+            nn.init.constant_(self.head[-1].bias[out_channels:], -6.0)  # m = sigmoid(-6) = 0.0025: it starts as the identity
 
     def forward(self, x: torch.Tensor, *, bottleneck_scale: float = 1.0) -> torch.Tensor:
         """x (N, in_channels, S, S) -> (N, out_channels, S, S).
@@ -167,6 +182,10 @@ class UnetGenerator(nn.Module):
         h = self.up[0](skips[-1] * bottleneck_scale)
         for j in range(1, self.depth):
             h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1) if self.skips else h)  # with the mirrored encoder output
+        if self.blend:
+            c, m = self.head(torch.cat([h, x], dim=1)).chunk(2, dim=1)  # (N, out_channels, S, S) each
+            m = torch.sigmoid(m)  # how much of each pixel to repaint
+            return (1 - m) * x + m * torch.tanh(c)
         return (x + h).clamp(-1, 1) if self.residual else h  # (N, out_channels, S, S); a 1-channel x broadcasts
 
 
@@ -211,7 +230,7 @@ class Pix2Pix(nn.Module):
     def __init__(self, config: Pix2PixConfig = Pix2PixConfig()):
         super().__init__()
         self.config = c = config
-        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips)
+        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips, c.blend)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (N, in_channels, S, S) -> (N, out_channels, S, S)."""
