@@ -56,7 +56,7 @@ class Pix2PixConfig(SavedConfig):
             ``c`` and a weight ``m`` in (0, 1), and returns ``(1 - m) x + m c`` (False: the paper's last layer).
             It inverts how a semi-transparent mark is laid over a photo, ``x = (1 - a) y + a mark``: where
             ``m`` is 0 the input passes through untouched, so a remover can leave clean pixels exactly alone.
-            Needs ``in_channels == out_channels``; chapter 8's watermark remover uses it.
+            Needs ``in_channels == out_channels`` and ``residual=False``. Chapter 8's runs use the residual U-Net.
 
     Checkpoints saved before ``skips`` and ``conditional`` existed load with both True, which is what they trained.
 
