@@ -19,7 +19,7 @@ over them. The clean crop is the target and is never touched. The mark sets (:da
 ``unmarked`` leaves that share of the crops clean (``x == y``), so that a model also learns to leave a clean photo
 alone; ``unmarked=1.0`` gives the same crops without any mark, which a remover must return unchanged. ``scale`` is
 the crop side that photos and marks are sized for (default ``size``): photos are resized so their shorter side is
-``4 * scale`` and the marks of the "broad" procedure are sized as fractions of ``scale``, so 64-pixel crops with
+``4 * scale`` and the marks of "broad", "unseen" and "faint-tiled" are sized as fractions of ``scale``, so 64-pixel crops with
 ``scale=128`` show the pixels of 128-pixel crops a quarter at a time. Everything is drawn from
 ``numpy.random.default_rng([seed, i])`` for item ``i``: the same arguments give the same pairs on every machine,
 and the crops do not depend on ``marks``.
@@ -210,7 +210,7 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
         marks: "train", "held-out", "broad", "unseen" or "faint-tiled" (:data:`MARK_STYLES`; see the module's text).
         scale: the crop side that photos and marks are sized for (default ``size``): photos are resized so
             their shorter side is ``4 * scale`` (a crop shows a part of a scene, not a thumbnail of it) and
-            the "broad" procedure's mark heights are fractions of ``scale``.
+            the mark heights of "broad", "unseen" and "faint-tiled" are fractions of ``scale``.
         unmarked: the share of pairs left without a mark (``x == y``); the others carry at least one marked pixel.
 
     Returns:
