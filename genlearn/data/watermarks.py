@@ -93,15 +93,15 @@ MARK_STYLES = {
         "tiled": 1.0,
     },
 }
-MARK_SETS = tuple(MARK_STYLES)
+MARK_SETS = ("train", "held-out", "broad", "unseen", "faint-tiled")
 
-_CODE_CHARS = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"))
+_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # no I or O: they read as 1 and 0
 
 
 def _text(rng: np.random.Generator, style: dict) -> str:
     """One of the style's texts, or (with ``codes``, a third of the time) a random code such as "© K7QX2"."""
     if style.get("codes") and rng.random() < 1 / 3:
-        return ("© " if rng.random() < 0.5 else "") + "".join(rng.choice(_CODE_CHARS, size=int(rng.integers(3, 10))))
+        return ("© " if rng.random() < 0.5 else "") + "".join(rng.choice(list(_CODE_CHARS), size=int(rng.integers(3, 10))))
     return style["texts"][rng.integers(len(style["texts"]))]
 
 
