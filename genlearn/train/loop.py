@@ -326,13 +326,13 @@ def fit(
     except KeyboardInterrupt as e:
         bar.close()
         if mid_step:  # a KeyboardInterrupt raised inside a step (no signal handler here): do not save it
-            print(f"interrupted during step {step + 1}; the last checkpoint is kept; run again to resume")
+            print(f"interrupted during step {step + 1}; the last checkpoint is kept; run again to resume", flush=True)
             raise
         save(step)
         where = f"saved {checkpoint}; run again to resume" if checkpoint is not None else "nothing saved (no checkpoint)"
         name = signal.Signals(e.signum).name if isinstance(e, Interrupted) else "interrupted"
-        if main:
-            print(f"{name}: stopped after step {step}; {where}")
+        if main:  # flushed now: a launcher (torchrun) may kill this process before its exit flushes stdout
+            print(f"{name}: stopped after step {step}; {where}", flush=True)
         raise
     bar.close()
     if step >= total() and step > start:
