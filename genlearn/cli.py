@@ -76,7 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--style", default=None, help="fast-style: the style image (a shipped name, a file or a URL; default "
                    "immunohistochemistry); adain: names or files, comma-separated, or a folder of paintings (default: shipped textures)")  # fmt: skip
 
-    s = sub.add_parser("sample", help="draw samples from a trained run; writes an .npz file and a preview .png")
+    s = sub.add_parser(
+        "sample", help="draw samples from a trained run; writes an .npz file and a preview .png",
+        epilog="A run draws the kind of image it trained on and nothing else: a run trained on a folder of your own draws "
+               "images like that folder's, at the run's training size. Score it with evaluate against images it never "
+               "trained on (a held-out folder as --reference); against its own training images a model that copies "
+               "them scores best.",
+    )  # fmt: skip
     s.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")
     s.add_argument("--n", type=int, default=64, help="number of samples")
     s.add_argument("--seed", type=int, default=0)
@@ -87,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
         "translate", help="translate images with a trained image-to-image run (cyclegan, pix2pix)",
         epilog="cyclegan: images are centre-cropped and resized to the run's training size. pix2pix: images keep "
                "their own size; the fully convolutional U-Net gets them padded (mirrored at the edges) to the next "
-               "multiple of 2^depth pixels, and the output is cropped back, so nothing is resized.",
+               "multiple of 2^depth pixels, and the output is cropped back, so nothing is resized. A run knows only "
+               "what it trained on: the watermarks recipe learned chapter 8's training marks (one or two grey text marks "
+               "within 40 degrees of level, opacity 0.45-0.75, five fonts, on crops of ten photos) and is expected to "
+               "fail on faint, tiled or coloured marks in other fonts, which it can leave worse than the marked input; "
+               "a cyclegan digits run expects centred digits like its two training domains.",
     )  # fmt: skip
     r.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")
     r.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="AtoB: input to output (pix2pix learns only this one)")
@@ -114,10 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser(
         "stylize", help="paint CONTENT in the style of STYLE (neural style transfer); writes an image file",
         epilog="CONTENT and STYLE: an image file, an http(s) URL (online only), or a shipped image by name "
-               "(photos: chelsea, coffee, astronaut, ...; textures: brick, grass, gravel). Grayscale images are "
+               "(photos: chelsea, coffee, astronaut, ...; textures: brick, grass, gravel; drawn paintings: strokes-100, ...). Grayscale images are "
                "converted to RGB. gatys optimizes the pixels (Gatys et al. 2016): about 10 s at 256 pixels on 2 CPU cores "
                "with EfficientNet-Lite0, the offline feature network; VGG-19 is used where its weights are at hand. "
-               "fast and adain run a trained network (python -m genlearn train fast-style / adain) in well under a second.",
+               "fast and adain run a trained network (python -m genlearn train fast-style / adain) in well under a second. "
+               "A fast run knows only its one style. An adain run of the shipped recipe learned the 13 offline images of "
+               "list_styles('train') at four scales, half of them recoloured; chapter 10 scores it on paintings drawn by "
+               "another process (the unseen names strokes-100, dots-101, ...), and it is expected to fail on styles whose "
+               "character is their large-scale layout (one big shape, a composition), which its encoder, stopping at a "
+               "quarter of the image side, cannot see.",
     )  # fmt: skip
     st.add_argument("content", metavar="CONTENT")
     st.add_argument("style", metavar="STYLE", nargs="?", default=None, help="the style image (gatys, adain; a fast run has its style built in)")

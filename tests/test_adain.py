@@ -97,11 +97,13 @@ def test_the_config_rebuilds_the_same_shapes(encoder):
         AdaINConfig(network="ResNet-50")
 
 
-def test_the_recipe_keeps_the_unseen_styles_out():
-    from genlearn.data import list_styles
+def test_the_recipe_keeps_the_unseen_styles_and_the_test_photos_out():
+    from genlearn.data import list_photos, list_styles
     from genlearn.recipes.adain import style_crops, style_images
 
-    assert not set(list_styles("train")) & set(list_styles("unseen")) and len(list_styles()) == 8
+    assert not set(list_styles("train")) & set(list_styles("unseen")) and len(list_styles()) == 13 + 8
+    assert not set(list_styles("train")) & set(list_photos("test"))  # the content test photos are no style
+    assert set(list_photos("train")) < set(list_styles("train"))  # every other shipped image is
     assert len(style_images(None, 32)) == len(list_styles("train"))
     assert [tuple(x.shape) for x in style_images("gravel, coffee", 32)] == [(3, 32, 32), (3, 32, 48)]
     assert style_crops("gravel", 16, 5, seed=0).shape == (5, 3, 16, 16)

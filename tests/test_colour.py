@@ -39,3 +39,26 @@ def test_a_grey_style_takes_the_contents_colours():
         match_colour(brick[None], brick)
     with pytest.raises(ValueError, match="must have 3 channel"):
         match_colour(brick[:1], brick)
+
+
+def test_colour_variants_turn_hues_keep_luma_structure_and_are_seeded():
+    from genlearn.data import colour_variants, load_photo, load_texture
+
+    photo = load_photo("coffee", (32, 32))[None].repeat(8, 1, 1, 1)  # (8, 3, 32, 32): one photo, eight recolourings
+    v = colour_variants(photo, seed=0)
+    assert v.shape == photo.shape and v.min() >= -1 and v.max() <= 1
+    assert torch.equal(v, colour_variants(photo, seed=0)) and not torch.equal(v, colour_variants(photo, seed=1))
+    means = v.mean((2, 3))  # (8, 3) mean colours: the recolourings differ from each other
+    assert torch.cdist(means, means).max() > 0.3
+    # structure is kept: each variant's pixels are an affine function of the photo's, up to clamping and inversion
+    for k in range(8):
+        a, b = photo[k].reshape(3, -1).T, v[k].reshape(3, -1).T  # (HW, 3)
+        fit = torch.linalg.lstsq(torch.cat([a, torch.ones(len(a), 1)], 1), b).solution
+        assert (torch.cat([a, torch.ones(len(a), 1)], 1) @ fit - b).abs().mean() < 0.08
+    grey = load_texture("brick", (32, 32))[None].repeat(16, 1, 1, 1)  # a grey texture gets tints
+    tinted = colour_variants(grey, seed=0, grey_tint=1.0)
+    assert ((tinted - tinted.mean(1, keepdim=True)).abs().amax((1, 2, 3)) > 0.05).all()
+    plain = colour_variants(grey, seed=0, grey_tint=0.0)  # no tint: turning hues and scaling saturation leave grey grey
+    assert (plain - plain.mean(1, keepdim=True)).abs().max() < 1e-4
+    with pytest.raises(ValueError, match="3 channel"):
+        colour_variants(grey[:, :1])

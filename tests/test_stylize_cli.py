@@ -61,3 +61,23 @@ def test_stylize_mistakes_are_one_sentence(argv, message, tmp_path, monkeypatch,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command, trained_on, fails_on", [
+    ("stylize", "list_styles('train')", "expected to fail on styles whose character is their large-scale layout"),
+    ("translate", "learned chapter 8's training marks", "expected to fail on faint, tiled or coloured marks"),
+    ("sample", "draws the kind of image it trained on", "never trained on"),
+])  # fmt: skip
+def test_help_says_what_a_run_trained_on_and_where_it_fails(capsys, command, trained_on, fails_on):
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the epilog
+    assert e.value.code == 0 and trained_on in text and fails_on in text
+
+
+def test_the_unseen_paintings_are_styles_the_command_line_accepts(tmp_path):
+    from genlearn.data import list_styles
+
+    out = tmp_path / "painted.png"
+    assert main(["stylize", "coffee", list_styles("unseen")[0], "--size", "32", "--steps", "1", "--out", str(out)]) == 0
+    assert Image.open(out).size[1] == 32

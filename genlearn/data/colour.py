@@ -50,4 +50,41 @@ def match_colour(source: torch.Tensor, target: torch.Tensor, clamp: bool = True)
     return y.clamp(-1, 1) if clamp else y
 
 
-__all__ = ["match_colour", "pixel_stats"]
+# RGB -> YIQ (NTSC): Y is luma, (I, Q) the chroma plane, where a rotation turns hues and a scaling changes saturation
+_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
+
+
+def colour_variants(images: torch.Tensor, seed: int = 0, grey_tint: float = 0.5) -> torch.Tensor:
+    """A random recolouring of each of ``images`` (N, 3, H, W) in [-1, 1], for training on styles of any colour.
+
+    Each image gets its hue turned by a random angle (a rotation of YIQ's chroma plane), its saturation scaled by
+    0.5-2.5, its RGB channels permuted at random, and a tenth of the images are inverted. A grey image has no
+    hue to turn, so with probability ``grey_tint`` a grey one is first given a random tint (its luma coloured by a
+    random RGB gain). Returns (N, 3, H, W) clamped to [-1, 1]; ``seed`` fixes every draw.
+
+    Chapter 10 (AdaIN's training styles).
+    """
+    check_images(images, name="the images to recolour", channels=3)
+    g = torch.Generator().manual_seed(seed)
+    n = len(images)
+    x = (images.float() + 1) / 2  # (N, 3, H, W) in [0, 1]
+    grey = (x - x.mean(1, keepdim=True)).abs().amax((1, 2, 3)) < 0.02  # (N,) images without colour
+    gain = 0.4 + 1.2 * torch.rand(n, 3, 1, 1, generator=g)  # (N, 3, 1, 1) a random tint
+    tint = (torch.rand(n, generator=g) < grey_tint) & grey
+    x = torch.where(tint[:, None, None, None], (x * gain).clamp(0, 1), x)
+    to_yiq = torch.tensor(_YIQ)  # (3, 3)
+    yiq = torch.einsum("ij,njhw->nihw", to_yiq, x)  # (N, 3, H, W)
+    angle = 2 * torch.pi * torch.rand(n, generator=g)  # (N,)
+    sat = 0.5 + 2.0 * torch.rand(n, generator=g)  # (N,)
+    c, s = torch.cos(angle) * sat, torch.sin(angle) * sat
+    i, q = yiq[:, 1], yiq[:, 2]
+    yiq = torch.stack([yiq[:, 0], c[:, None, None] * i - s[:, None, None] * q, s[:, None, None] * i + c[:, None, None] * q], 1)
+    x = torch.einsum("ij,njhw->nihw", torch.linalg.inv(to_yiq), yiq).clamp(0, 1)  # back to RGB
+    perm = torch.stack([torch.randperm(3, generator=g) for _ in range(n)])  # (N, 3)
+    x = torch.gather(x, 1, perm[:, :, None, None].expand_as(x))
+    inverted = torch.rand(n, generator=g) < 0.1
+    x = torch.where(inverted[:, None, None, None], 1 - x, x)
+    return x * 2 - 1
+
+
+__all__ = ["colour_variants", "match_colour", "pixel_stats"]

@@ -24,7 +24,8 @@ from genlearn.checks import from_uint8, to_unit
 
 from ._common import check_size
 from .archives import _fetch
-from .images import fit_size, list_photos, list_textures, load_photo, load_texture
+from .images import STYLE_SPLITS, fit_size, list_photos, list_textures, load_photo, load_texture
+from .paintings import painted_style
 
 IMAGE_CACHE = "~/.cache/genlearn/images"
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")  # Pillow modes that read_image(channels=None) keeps as one channel
@@ -98,7 +99,8 @@ def load_image(source: str | Path, size: int | tuple[int, int] | None = None, ca
     """An RGB image as float32 ``(3, H, W)`` in [-1, 1].
 
     Args:
-        source: a photo or texture name ("chelsea", "brick", ...), an image file, or an http(s) URL.
+        source: a photo or texture name ("chelsea", "brick", ...), a painting of ``list_styles("unseen")``
+            ("strokes-100", drawn by :func:`~genlearn.data.painted_style`), an image file, or an http(s) URL.
         size: None keeps the image's size; an int sets the shorter side (aspect kept); ``(H, W)`` exactly.
         cache: where downloaded URLs are kept.
 
@@ -109,6 +111,10 @@ def load_image(source: str | Path, size: int | tuple[int, int] | None = None, ca
         return load_photo(source, size)
     if source in list_textures():
         return load_texture(source, size)
+    if source in STYLE_SPLITS["unseen"]:  # "KIND-SEED": drawn square at the larger side asked for, then fitted
+        kind, seed = source.rsplit("-", 1)
+        side = 256 if size is None else size if isinstance(size, int) else max(size)
+        return fit_size(painted_style(kind, side, int(seed)), size)
     if urlparse(source).scheme in ("http", "https"):
         folder = Path(cache).expanduser()
         folder.mkdir(parents=True, exist_ok=True)
@@ -118,7 +124,7 @@ def load_image(source: str | Path, size: int | tuple[int, int] | None = None, ca
     else:
         path = Path(source).expanduser()
         if not path.is_file():
-            raise ValueError(f"{source} is neither an image file nor a shipped image; names: {', '.join(list_photos() + list_textures())}")
+            raise ValueError(f"{source} is neither an image file nor a shipped image; names: {', '.join(list_photos() + list_textures() + STYLE_SPLITS['unseen'])}")
     from PIL import UnidentifiedImageError
 
     try:

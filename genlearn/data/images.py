@@ -65,14 +65,20 @@ def list_photos(split: str = "all") -> tuple[str, ...]:
     return tuple(n for n in names if (n in TEST_PHOTOS) == (split == "test"))
 
 
-# Style images for the style-transfer chapters: "train" styles the AdaIN decoder learns from, "unseen" ones kept
-# out so that chapter 10 can try styles it never saw (textures, microscopy, astronomy, a retina).
-STYLE_SPLITS = {"train": ("brick", "coins", "grass", "hubble_deep_field", "immunohistochemistry", "moon"), "unseen": ("gravel", "retina")}
+# Style images for the style-transfer chapters: "train", every image that ships offline except the four photos held
+# out as content tests (the ten training photos and the three textures); "unseen", paintings drawn by
+# genlearn.data.paintings, a process no training style comes from (chapter 10 scores AdaIN on them).
+STYLE_SPLITS = {
+    "train": ("brick", "camera", "chelsea", "china", "coins", "grace_hopper", "grass", "gravel", "hubble_deep_field",
+              "immunohistochemistry", "moon", "retina", "rocket"),
+    "unseen": ("strokes-100", "dots-100", "blocks-100", "waves-100", "strokes-101", "dots-101", "blocks-101", "waves-101"),
+}  # fmt: skip
 
 
 def list_styles(split: str = "all") -> tuple[str, ...]:
-    """Names of the offline style images (textures and photos, all loadable with :func:`load_image`):
-    "train" (6), "unseen" (2, never styles in training) or "all".
+    """Names of the offline style images, all loadable with :func:`load_image`: "train" (13: the ten training photos
+    and three textures), "unseen" (8 paintings drawn by :func:`~genlearn.data.painted_style`, named
+    ``"KIND-SEED"``) or "all".
 
     Chapter 10.
     """
@@ -88,6 +94,35 @@ def image_crops(images: Sequence[torch.Tensor], crop: int, n: int, seed: int = 0
     """
     crops = RandomCropDataset(list(images), crop=crop, length=n, seed=seed)
     return torch.stack([crops[i] for i in range(n)])
+
+
+def style_training_crops(images: Sequence[torch.Tensor], crop: int, n: int, seed: int = 0, scales: Sequence[float] = (1.0, 1.5, 2.0, 3.0),
+                         recoloured: float = 0.5) -> torch.Tensor:  # fmt: skip
+    """``n`` crops (n, 3, crop, crop) of style ``images`` (a list of (3, H, W)) at several scales, a share recoloured:
+    the style set of an arbitrary-style network (chapter 10's AdaIN), stretched beyond the images themselves.
+
+    Each image is resized so that its shorter side is ``s * crop`` for each ``s`` in ``scales`` (1: a crop shows the
+    whole image's width, its large-scale layout; 3: a third of it, its fine texture), ``n / len(scales)`` crops are
+    cut at each, and a ``recoloured`` share of all crops get a random hue, saturation and channel order
+    (:func:`~genlearn.data.colour_variants`), so the palettes are not only those of the few images.
+    Everything is fixed by ``seed``.
+
+    Chapter 10.
+    """
+    from .colour import colour_variants
+
+    if not images:
+        raise ValueError("style_training_crops needs at least one style image")
+    if not 0.0 <= recoloured <= 1.0 or not scales or min(scales) < 1.0:
+        raise ValueError(f"recoloured must be in [0, 1] and every scale >= 1 (a crop fits in the image), got {recoloured} and {tuple(scales)}")
+    counts = [n // len(scales) + (k < n % len(scales)) for k in range(len(scales))]
+    parts = [image_crops([fit_size(im, round(s * crop)) for im in images], crop, m, seed=seed + 1 + k)
+             for k, (s, m) in enumerate(zip(scales, counts)) if m]  # fmt: skip
+    crops = torch.cat(parts)  # (n, 3, crop, crop)
+    pick = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[: round(recoloured * n)]
+    if len(pick):
+        crops[pick] = colour_variants(crops[pick], seed=seed)
+    return crops
 
 
 def list_textures() -> tuple[str, ...]:

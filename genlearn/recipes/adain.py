@@ -2,9 +2,11 @@
 
 Content: random crops of the 10 training photos that ship with scikit-image, scikit-learn and
 matplotlib (``--data photos``, the default), or of a folder of your own (COCO in the paper).
-Styles: ``--style`` takes the offline set (default: ``list_styles("train")``, with
-``list_styles("unseen")`` kept out so the chapter can try styles the decoder never saw), a
-comma-separated list of names or files, or a folder of paintings (WikiArt in the paper).
+Styles: ``--style`` takes the offline set (default, "shipped": every image that ships offline but the four
+held-out content photos, ``list_styles("train")``, cropped at four scales with half the crops recoloured by
+:func:`~genlearn.data.style_training_crops`; ``list_styles("unseen")``, paintings drawn by another process, are
+kept out so the chapter can try styles the decoder never saw), a comma-separated list of names or files, or a
+folder of paintings (WikiArt in the paper; cropped at the same four scales, not recoloured).
 Encoder: VGG-19's relu4_1 where its weights are cached, else EfficientNet-Lite0's block2 (offline).
 In the ``cpu`` profile: 128-pixel crops, a width-32 decoder, a 10-minute budget; Adam at 1e-3 in
 every profile (the authors' code: 1e-4 for 160,000 steps; after 215 steps at 1e-4 the decoder had not yet
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from genlearn.data import image_crops, list_styles, load_image, load_image_folder
+from genlearn.data import list_styles, load_image, load_image_folder, style_training_crops
 from genlearn.models.adain import AdaINConfig, build_adain
 from genlearn.models.features import load_feature_network
 from genlearn.recipes import TrainRequest, UsageError, run_training
@@ -46,8 +48,9 @@ def style_images(style: str | None, side: int) -> list[torch.Tensor]:
 
 
 def style_crops(style: str | None, crop: int, n: int, seed: int) -> torch.Tensor:
-    """``n`` random ``crop`` x ``crop`` crops (n, 3, crop, crop) of the style images."""
-    return image_crops(style_images(style, 2 * crop), crop, n, seed + 1)
+    """``n`` crops (n, 3, crop, crop) of the style images at four scales; the shipped set's half recoloured."""
+    shipped = style is None or style == "shipped"
+    return style_training_crops(style_images(style, 3 * crop), crop, n, seed, recoloured=0.5 if shipped else 0.0)
 
 
 def train(req: TrainRequest) -> Path:
