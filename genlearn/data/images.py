@@ -119,9 +119,9 @@ def style_training_crops(images: Sequence[torch.Tensor], crop: int, n: int, seed
     parts = [image_crops([fit_size(im, round(s * crop)) for im in images], crop, m, seed=seed + 1 + k)
              for k, (s, m) in enumerate(zip(scales, counts)) if m]  # fmt: skip
     crops = torch.cat(parts)  # (n, 3, crop, crop)
-    pick = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[: round(recoloured * n)]
-    if len(pick):
-        crops[pick] = colour_variants(crops[pick], seed=seed)
+    chosen = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[: round(recoloured * n)]
+    if len(chosen):
+        crops[chosen] = colour_variants(crops[chosen], seed=seed)
     return crops
 
 
