@@ -94,9 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="cyclegan: images are centre-cropped and resized to the run's training size. pix2pix: images keep "
                "their own size; the fully convolutional U-Net gets them padded (mirrored at the edges) to the next "
                "multiple of 2^depth pixels, and the output is cropped back, so nothing is resized. A run knows only "
-               "what it trained on: the watermarks recipe learned chapter 8's training marks (one or two grey text marks "
-               "within 40 degrees of level, opacity 0.45-0.75, five fonts, on crops of ten photos) and is expected to "
-               "fail on faint, tiled or coloured marks in other fonts, which it can leave worse than the marked input; "
+               "what it trained on: the watermarks recipe learned grey text marks drawn broadly (one mark or a tiled grid, any "
+               "angle, opacity 0.2-0.9, light or dark, 13 fonts) on crops of 45 backgrounds (ten photos, their recolourings, "
+               "three textures, drawn paintings), and passes through untouched every pixel its gate leaves below 0.5; chapter 8 "
+               "scores it on marks drawn by another procedure and on clean photos. It is expected to fail on marks unlike "
+               "text (logos, opaque coloured banners), on marks larger than a 128-pixel view and on images far from its "
+               "backgrounds (drawings, screenshots); "
                "a cyclegan digits run expects centred digits like its two training domains.",
     )  # fmt: skip
     r.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")

@@ -379,3 +379,75 @@ def test_the_blend_head_repaints_only_where_its_weight_says():
         Pix2PixConfig(blend=True, residual=True)
     with pytest.raises(ValueError, match="blend"):
         UnetGenerator(1, 3, blend=True)
+
+
+def test_the_gate_threshold_passes_weak_weights_through_exactly_in_eval_mode_only():
+    torch.manual_seed(0)
+    g = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, blend=True, gate_bias=0.0, gate_threshold=0.5)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        g.head[-1].weight.zero_()
+        g.head[-1].bias[:3] = 0.0
+        g.head[-1].bias[3:] = torch.tensor([-0.1, 0.1, 2.0])  # m = 0.475 (below), 0.525 and 0.88 (above)
+        g.eval()
+        out, logits = g(x, with_gate=True)
+        assert torch.allclose(logits[:, 0], torch.full_like(logits[:, 0], -0.1))
+        assert torch.equal(out[:, 0], x[:, 0])  # below the threshold: the input, bit for bit
+        assert not torch.allclose(out[:, 1:], x[:, 1:], atol=1e-3)
+        g.train()  # training blends everywhere: the threshold has no gradient
+        assert not torch.allclose(g(x)[:, 0], x[:, 0], atol=1e-3)
+    assert torch.allclose(g.head[-1].bias[3:], torch.tensor([-0.1, 0.1, 2.0]))
+    fresh = UnetGenerator(3, 3, width=4, depth=3, blend=True, gate_bias=-2.0)
+    assert torch.allclose(fresh.head[-1].bias[3:], torch.full((3,), -2.0))  # the gate's starting logit
+    with pytest.raises(ValueError, match="gate_threshold"):
+        Pix2PixConfig(blend=True, gate_threshold=1.0)
+    with pytest.raises(ValueError, match="blend=False"):
+        UnetGenerator(3, 3, width=4, depth=3)(x, with_gate=True)
+    cfg = Pix2PixConfig(image_size=16, g_width=4, depth=3, d_width=4, d_layers=1, blend=True, gate_threshold=0.3)
+    assert Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict())).G.gate_threshold == 0.3  # saved with the run
+
+
+def test_the_mark_mask_loss_is_the_gates_bce_against_the_pixels_a_mark_changed():
+    from genlearn.losses import mark_mask_loss
+
+    y = torch.zeros(1, 3, 2, 2)
+    x = y.clone()
+    x[0, 1, 0, 0] = 0.5  # one channel of one pixel marked
+    x[0, 2, 1, 1] = 0.01  # below the threshold: not a mark
+    logits = torch.tensor([1.0, -2.0, 0.5, 3.0]).view(1, 1, 2, 2).expand(1, 3, 2, 2).contiguous()
+    target = torch.tensor([1.0, 0.0, 0.0, 0.0])  # the marked pixel, in every channel
+    p = torch.sigmoid(torch.tensor([1.0, -2.0, 0.5, 3.0]))
+    by_hand = -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+    assert mark_mask_loss(logits, x, y).item() == pytest.approx(by_hand.item(), rel=1e-6)
+    target = torch.tensor([1.0, 0.0, 0.0, 1.0])  # a lower threshold counts (1, 1) as marked too
+    lower = -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+    assert mark_mask_loss(logits, x, y, threshold=0.001).item() == pytest.approx(lower.item(), rel=1e-6)
+    w = target + 3.0 * (1 - target)  # unmarked pixels weigh 3, then the mean is divided by (1 + 3) / 2
+    weighted = (w * -(target * torch.log(p) + (1 - target) * torch.log(1 - p))).mean() / 2.0
+    assert mark_mask_loss(logits, x, y, threshold=0.001, negative_weight=3.0).item() == pytest.approx(weighted.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="one shape"):
+        mark_mask_loss(logits[:, :1], x, y)
+    with pytest.raises(ValueError, match="negative_weight"):
+        mark_mask_loss(logits, x, y, negative_weight=0.0)
+
+
+def test_the_mask_loss_opens_the_gate_on_marks_and_needs_a_blend_unet():
+    torch.manual_seed(0)
+    y = torch.rand(8, 3, 16, 16) * 2 - 1
+    x = y.clone()
+    x[:, :, 4:8, :] = 0.9  # a bright band: the "mark"
+    cfg = Pix2PixTrainConfig(batch_size=4, lr_g=2e-3, lambda_gan=0.0, lambda_l1=1.0, lambda_mask=1.0)
+    G = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, blend=True, gate_bias=-2.0)
+    D = ConditionalPatchDiscriminator(3, 3, width=4, n_layers=1)
+    trained = train_pix2pix(G, D, x, y, config=cfg, steps=60, progress=False)
+    mask = trained.history["mask"]
+    assert len(mask) == 60 and sum(mask[-5:]) < 0.5 * sum(mask[:5])
+    with torch.no_grad():
+        _, logits = trained.model(x, with_gate=True)
+    m = torch.sigmoid(logits)
+    assert m[:, :, 4:8].mean() > 0.5 > m[:, :, 10:].mean()  # open on the band, shut elsewhere
+    with pytest.raises(ValueError, match="blend U-Net"):
+        train_pix2pix(*tiny_p2p(), x[:, :1], y[:, :1], config=cfg, steps=1, progress=False)
+    with pytest.raises(ValueError, match="lambda_mask"):
+        Pix2PixTrainConfig(lambda_mask=-1.0)
+

@@ -65,7 +65,7 @@ def test_stylize_mistakes_are_one_sentence(argv, message, tmp_path, monkeypatch,
 
 @pytest.mark.parametrize("command, trained_on, fails_on", [
     ("stylize", "list_styles('train')", "expected to fail on styles whose character is their large-scale layout"),
-    ("translate", "learned chapter 8's training marks", "expected to fail on faint, tiled or coloured marks"),
+    ("translate", "learned grey text marks drawn broadly", "expected to fail on marks unlike text"),
     ("sample", "draws the kind of image it trained on", "never trained on"),
 ])  # fmt: skip
 def test_help_says_what_a_run_trained_on_and_where_it_fails(capsys, command, trained_on, fails_on):

@@ -145,3 +145,61 @@ def test_the_unseen_procedure_shares_no_font_or_text_with_broad_and_draws_what_b
         return np.mean([(o.max(2) - o.min(2)).max() > 20 for o in out])
 
     assert coloured("broad", False) == 0 and 0.2 < coloured("unseen", True) < 0.8  # half the unseen marks are tinted
+
+
+def test_varied_backgrounds_are_45_images_with_no_held_out_photo_and_train_only():
+    from genlearn.data.watermarks import background_arrays, photo_arrays
+
+    images = background_arrays(16)  # shorter side 64
+    assert len(images) == 45 and all(a.dtype.name == "uint8" for a in images)
+    assert all(min(a.shape[:2]) == 64 and a.shape[2] == 3 for a in images)
+    held_out = photo_arrays("test", 16)
+    assert not any(a.shape == h.shape and (a == h).all() for a in images for h in held_out)  # no held-out photo
+    train = photo_arrays("train", 16)
+    assert all((a == t).all() for a, t in zip(images[:10], train))  # the training photos first, then the others
+    same = [a.shape == t.shape and (a == t).all() for a, t in zip(images[10:30], train + train)]  # the recolourings
+    assert sum(same) <= 3  # a grey photo left untinted (probability 1/2) and not inverted keeps its pixels
+    x, y = data.watermark_pairs("train", n=60, size=16, seed=0, marks="broad", backgrounds="varied")
+    plain = data.watermark_pairs("train", n=60, size=16, seed=0, marks="broad")[1]
+    assert x.shape == (60, 3, 16, 16) and not torch.equal(y, plain)  # crops of more than the 10 photos
+    with pytest.raises(ValueError, match="held-out photos alone"):
+        data.watermark_pairs("test", n=2, size=16, backgrounds="varied")
+    with pytest.raises(ValueError, match="backgrounds"):
+        data.watermark_pairs("train", n=2, size=16, backgrounds="textures")
+
+
+def test_removal_scores_against_doing_nothing_and_a_known_error():
+    import math
+
+    from genlearn.metrics.watermarks import REMOVAL_TESTS, clean_psnr, removal_gain, removal_test
+
+    class Shift:  # a "remover" that adds a constant: its clean PSNR is 10 log10(2^2 / c^2)
+        def __init__(self, c):
+            self.c = c
+
+        def translate(self, x):
+            return x + self.c
+
+    x, y = removal_test("unseen marks", n=6, size=32)
+    assert x.shape == y.shape == (6, 3, 32, 32) and (x != y).flatten(1).any(1).all()
+    assert torch.equal(removal_gain(Shift(0.0), x, y), torch.zeros(6))  # doing nothing gains nothing
+    assert (removal_gain(Shift(y - x), x, y) > 50).all()  # a perfect remover: far above the input
+    clean, target = removal_test("clean photos", n=6, size=32)
+    assert torch.equal(clean, target) and torch.equal(target, removal_test("held-out photos", n=6, size=32)[1])  # same crops, no marks
+    assert clean_psnr(Shift(0.0), clean) == {"psnr": math.inf, "changed": 0.0}
+    shifted = clean_psnr(Shift(0.1), clean)
+    assert shifted["psnr"] == pytest.approx(10 * math.log10(4 / 0.01), abs=1e-6) and shifted["changed"] == 1.0
+    assert set(REMOVAL_TESTS) >= {"unseen marks", "faint tiled", "clean photos"}
+    with pytest.raises(ValueError, match="clean_psnr"):
+        removal_gain(Shift(0.0), clean, target)
+    with pytest.raises(ValueError, match="name"):
+        removal_test("no such set")
+
+
+def test_the_remover_pairs_are_varied_broad_and_partly_clean():
+    x, y = data.watermarks.remover_pairs(n=40, size=16, seed=0)
+    assert x.shape == (40, 3, 16, 16)
+    unmarked = (x == y).flatten(1).all(1).float().mean().item()
+    assert 0.3 <= unmarked <= 0.7  # half expected
+    same = data.watermark_pairs("train", n=40, size=16, seed=0, marks="broad", scale=16, unmarked=0.5, backgrounds="varied")
+    assert torch.equal(x, same[0]) and torch.equal(y, same[1])

@@ -68,7 +68,8 @@ def check_paired(name: str) -> str:
 
 
 def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = None, marks: str = "train",
-               direction: str | None = None, scale: int | None = None, unmarked: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+               direction: str | None = None, scale: int | None = None, unmarked: float = 0.0,
+               backgrounds: str = "photos") -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """Pairs ``(x, y)`` -- inputs and targets, float32 ``(N, C, size, size)`` in [-1, 1] -- held in memory.
 
     Args:
@@ -80,8 +81,9 @@ def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = 
             (:data:`~genlearn.data.watermarks.MARK_STYLES`).
         direction: for archives and folders, "AtoB" (left -> right) or "BtoA"; default the paper's
             (:data:`ARCHIVE_DIRECTION`: labels -> photo for facades), else "AtoB".
-        scale, unmarked: watermarks only: the crop side that photos and marks are sized for (default ``size``)
-            and the share of pairs left unmarked (see :func:`~genlearn.data.watermark_pairs`).
+        scale, unmarked, backgrounds: watermarks only: the crop side that photos and marks are sized for (default
+            ``size``), the share of pairs left unmarked and what the crops are cut from (see
+            :func:`~genlearn.data.watermark_pairs`).
 
     Chapter 8.
     """
@@ -91,7 +93,8 @@ def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = 
         n = PAIRED_COUNT[split] if n is None else n
         seed = 0 if split == "train" else 1
         if name == "watermarks":
-            return watermark_pairs(split, n=n, size=size, seed=seed, marks=marks, scale=scale, unmarked=unmarked)
+            return watermark_pairs(split, n=n, size=size, seed=seed, marks=marks, scale=scale, unmarked=unmarked,
+                                   backgrounds=backgrounds)  # fmt: skip
         return colorization_pairs(split, n=n, size=size, seed=seed)
     root = download_pix2pix(name) if name in PIX2PIX_DATASETS else Path(name)
     pairs = PairedImageFolder(root, split, size, direction=direction or ARCHIVE_DIRECTION.get(name, "AtoB"))

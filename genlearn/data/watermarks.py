@@ -22,7 +22,8 @@ the crop side that photos and marks are sized for (default ``size``): photos are
 ``4 * scale`` and the marks of "broad", "unseen" and "faint-tiled" are sized as fractions of ``scale``, so 64-pixel crops with
 ``scale=128`` show the pixels of 128-pixel crops a quarter at a time. Everything is drawn from
 ``numpy.random.default_rng([seed, i])`` for item ``i``: the same arguments give the same pairs on every machine,
-and the crops do not depend on ``marks``.
+and the crops do not depend on ``marks``. ``backgrounds="varied"`` (training only) cuts the crops from more than the
+10 training photos (:func:`background_arrays`): a remover trained on 10 photos learns those photos.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ import torch
 from genlearn.checks import from_uint8
 
 from ._common import check_choice, check_size
+from .colour import colour_variants
 from .digits import _font
-from .images import list_photos, load_photo
+from .images import list_photos, load_photo, load_texture
+from .paintings import PAINTING_KINDS, painted_style
 
 _TRAIN_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSerif.ttf",
                 "DejaVuSerif-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansDisplay.ttf",
@@ -94,6 +97,8 @@ MARK_STYLES = {
     },
 }
 MARK_SETS = ("train", "held-out", "broad", "unseen", "faint-tiled")
+BACKGROUNDS = ("photos", "varied")
+VARIED_TEXTURES = ("brick", "grass", "gravel")  # the textures AdaIN trains on too (chapter 10)
 
 _CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # no I or O: they read as 1 and 0
 
@@ -200,7 +205,7 @@ def _layered_marks(clean: np.ndarray, rng: np.random.Generator, style: dict, sca
 
 
 def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: int = 0, marks: str = "train",
-                    scale: int | None = None, unmarked: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+                    scale: int | None = None, unmarked: float = 0.0, backgrounds: str = "photos") -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``n`` (marked, clean) pairs of random ``size`` x ``size`` crops of the ``split`` photos.
 
     Args:
@@ -212,6 +217,7 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
             their shorter side is ``4 * scale`` (a crop shows a part of a scene, not a thumbnail of it) and
             the mark heights of "broad", "unseen" and "faint-tiled" are fractions of ``scale``.
         unmarked: the share of pairs left without a mark (``x == y``); the others carry at least one marked pixel.
+        backgrounds: "photos" (the split's photos) or "varied" (train only: :func:`background_arrays`).
 
     Returns:
         x: marked crops, float32 ``(n, 3, size, size)`` in [-1, 1]; y: the clean crops, same shape.
@@ -228,7 +234,10 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
         raise ValueError(f"n must be a positive int, got {n!r}")
     if not 0 <= unmarked <= 1:
         raise ValueError(f"unmarked is the share of pairs without a mark, in [0, 1]; got {unmarked!r}")
-    photos = photo_arrays(split, scale)
+    check_choice(backgrounds, BACKGROUNDS, "backgrounds")
+    if backgrounds == "varied" and split != "train":
+        raise ValueError("backgrounds='varied' is for training: a test set is cut from the held-out photos alone (backgrounds='photos')")
+    photos = photo_arrays(split, scale) if backgrounds == "photos" else background_arrays(scale)
     style = MARK_STYLES[marks]
     clean = np.empty((n, size, size, 3), np.uint8)
     marked = np.empty_like(clean)
@@ -248,9 +257,42 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
     return to_tensor(marked), to_tensor(clean)
 
 
+def remover_pairs(n: int = 1500, size: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The watermark remover's training pairs: "broad" marks on ``size`` crops at the scale they are used at
+    (``scale=size``), half of the crops unmarked, cut from the 45 varied backgrounds (:func:`background_arrays`)
+    -> (marked, clean), (n, 3, size, size) each.
+
+    Chapter 8 (the ``watermarks`` recipe trains on these).
+    """
+    return watermark_pairs("train", n=n, size=size, seed=seed, marks="broad", scale=size, unmarked=0.5, backgrounds="varied")
+
+
 def photo_arrays(split: str, size: int) -> list[np.ndarray]:
     """The ``split`` photos as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size`` (a crop shows part of a scene)."""
     return [((load_photo(name, size=4 * size) + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy() for name in list_photos(split)]
+
+
+def background_arrays(size: int) -> list[np.ndarray]:
+    """45 training backgrounds as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size``; no held-out photo among them.
+
+    The 10 training photos, two recolourings of each (:func:`~genlearn.data.colour_variants`, seeds 100-109 and
+    110-119), the textures of :data:`VARIED_TEXTURES` and 12 drawn paintings (:func:`~genlearn.data.painted_style`,
+    each kind with seeds 0-2; ``list_styles("unseen")`` uses seeds 100 and 101).
+
+    Chapter 8.
+    """
+    side = 4 * size
+    photos = photo_arrays("train", size)
+    as_tensors = [torch.from_numpy(p).permute(2, 0, 1).float() / 127.5 - 1 for p in photos]  # (3, H, W) in [-1, 1]
+    recoloured = [colour_variants(t[None], seed=100 + 10 * k + j)[0] for k in range(2) for j, t in enumerate(as_tensors)]
+    textures = [load_texture(name, side) for name in VARIED_TEXTURES]
+    paintings = [painted_style(kind, side, seed=s) for kind in PAINTING_KINDS for s in range(3)]
+    return photos + [_to_array(t) for t in recoloured + textures + paintings]
+
+
+def _to_array(t: torch.Tensor) -> np.ndarray:
+    """(3, H, W) in [-1, 1] -> uint8 (H, W, 3)."""
+    return ((t + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
 
 
 def random_crop(photos: list[np.ndarray], rng: np.random.Generator, size: int) -> np.ndarray:
@@ -265,4 +307,4 @@ def to_tensor(a: np.ndarray) -> torch.Tensor:
     return from_uint8(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous())
 
 
-__all__ = ["MARK_SETS", "MARK_STYLES", "watermark_pairs"]
+__all__ = ["BACKGROUNDS", "MARK_SETS", "MARK_STYLES", "VARIED_TEXTURES", "background_arrays", "remover_pairs", "watermark_pairs"]

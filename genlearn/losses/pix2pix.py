@@ -47,4 +47,34 @@ def g_loss_patch_bce(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
-__all__ = ["d_loss_patch_bce", "g_loss_patch_bce"]
+def mark_mask_loss(gate_logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, threshold: float = 0.02,
+                   negative_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """A blend U-Net's gate supervised by where the pair differs (genlearn's, not the paper's): to minimize,
+
+        t = 1[max_c |x - y| > threshold],   w = t + negative_weight (1 - t)
+        L_mask = mean(w * BCE(sigmoid(g), t)) / ((1 + negative_weight) / 2)
+
+    over pixels and channels, ``g`` the logits of the weight ``m`` in ``(1 - m) x + m c``. L1 alone lets a remover of
+    faint marks settle on ``m = 0`` everywhere (doing nothing costs little where marks are faint); this term says
+    which pixels a mark touched, so ``m`` opens on marks and stays shut on clean pixels. ``negative_weight > 1``
+    makes a gate opened on a clean pixel cost more than a faint mark missed (the division keeps 1 the plain BCE).
+
+    Args:
+        gate_logits: the blend head's logits, (N, C, S, S).
+        x, y: the marked input and its clean target, (N, C, S, S) in [-1, 1].
+        threshold: the change in [-1, 1] units that counts as marked (0.02: about 2.5 grey levels of 255).
+        negative_weight: the weight of the unmarked pixels' terms (the marked ones weigh 1).
+
+    Chapter 8.
+    """
+    if gate_logits.shape != x.shape or x.shape != y.shape:
+        raise ValueError(f"gate_logits, x and y need one shape (N, C, S, S), got {tuple(gate_logits.shape)}, {tuple(x.shape)}, {tuple(y.shape)}")
+    if not negative_weight > 0:
+        raise ValueError(f"negative_weight must be > 0, got {negative_weight}")
+    marked = ((x - y).abs().amax(dim=1, keepdim=True) > threshold).to(gate_logits.dtype)  # (N, 1, S, S): 1 where a mark changed the pixel
+    marked = marked.expand_as(gate_logits)
+    weight = marked + negative_weight * (1 - marked)  # (N, C, S, S)
+    return F.binary_cross_entropy_with_logits(gate_logits, marked, weight=weight) / ((1 + negative_weight) / 2)
+
+
+__all__ = ["d_loss_patch_bce", "g_loss_patch_bce", "mark_mask_loss"]

@@ -56,7 +56,10 @@ class Pix2PixConfig(SavedConfig):
             ``c`` and a weight ``m`` in (0, 1), and returns ``(1 - m) x + m c`` (False: the paper's last layer).
             It inverts how a semi-transparent mark is laid over a photo, ``x = (1 - a) y + a mark``: where
             ``m`` is 0 the input passes through untouched, so a remover can leave clean pixels exactly alone.
-            Needs ``in_channels == out_channels`` and ``residual=False``. Chapter 8's runs use the residual U-Net.
+            Needs ``in_channels == out_channels`` and ``residual=False``. The ``watermarks`` recipe uses it.
+        gate_bias: the blend head's initial logit of ``m`` (-6: ``m = 0.0025``, it starts as the identity).
+        gate_threshold: in eval mode, a weight ``m`` below it counts as 0 (the pixel is passed through
+            exactly); 0 blends everywhere. Training always blends (the threshold has no gradient).
 
     Checkpoints saved before ``skips`` and ``conditional`` existed load with both True, which is what they trained.
 
@@ -75,6 +78,8 @@ class Pix2PixConfig(SavedConfig):
     skips: bool = True
     conditional: bool = True
     blend: bool = False
+    gate_bias: float = -6.0
+    gate_threshold: float = 0.0
 
     def __post_init__(self) -> None:
         check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width")
@@ -86,6 +91,8 @@ class Pix2PixConfig(SavedConfig):
             raise ValueError(f"a residual U-Net adds its input to its output: in_channels must be 1 or out_channels, got {self.in_channels} and {self.out_channels}")
         if self.blend and (self.residual or self.in_channels != self.out_channels):
             raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {self.in_channels}, {self.out_channels} and residual={self.residual}")
+        if not 0 <= self.gate_threshold < 1:
+            raise ValueError(f"gate_threshold is a weight m in [0, 1) below which a pixel passes through, got {self.gate_threshold}")
         if self.image_size % 2**self.depth:
             raise ValueError(f"image_size must be a multiple of 2 ** depth = {2 ** self.depth} (G halves it {self.depth} times), got {self.image_size}")
 
@@ -93,6 +100,13 @@ class Pix2PixConfig(SavedConfig):
     def reference(cls) -> "Pix2PixConfig":
         """Isola et al. 2017 at 256x256: U-Net of depth 8 with 64 base filters, 70x70 PatchGAN."""
         return cls()
+
+    @classmethod
+    def remover(cls, image_size: int = 128, width: int = 16, depth: int = 6, d_layers: int = 3) -> "Pix2PixConfig":
+        """genlearn's watermark remover (chapter 8): the paper's U-Net and PatchGAN with the blend head, its gate
+        opening at ``m = sigmoid(-2) = 0.12`` and, at test time, shut below ``m = 0.5``."""
+        return cls(image_size=image_size, g_width=width, depth=depth, d_width=width, d_layers=d_layers, blend=True,
+                   gate_bias=-2.0, gate_threshold=0.5)  # fmt: skip
 
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 3) -> "Pix2PixConfig":
@@ -123,11 +137,12 @@ class UnetGenerator(nn.Module):
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5,
-                 residual: bool = False, skips: bool = True, blend: bool = False):  # fmt: skip
+                 residual: bool = False, skips: bool = True, blend: bool = False, gate_bias: float = -6.0,
+                 gate_threshold: float = 0.0):  # fmt: skip
         super().__init__()
         if blend and (residual or in_channels != out_channels):
             raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {in_channels}, {out_channels} and residual={residual}")
-        self.blend = blend
+        self.blend, self.gate_threshold = blend, gate_threshold
         if residual and in_channels not in (1, out_channels):
             raise ValueError(f"a residual U-Net adds its input to its output: in_channels must be 1 or out_channels, got {in_channels} and {out_channels}")
         self.in_channels, self.out_channels, self.depth, self.residual, self.skips = in_channels, out_channels, depth, residual, skips
@@ -160,16 +175,19 @@ class UnetGenerator(nn.Module):
         if blend:  # a full-resolution head on the decoder's features and the input pixels: colour c and weight m
             self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(w[0] + in_channels, w[0], 3, padding=1), nn.ReLU(),
                                       nn.Conv2d(w[0], 2 * out_channels, 3, padding=1))  # fmt: skip
-            nn.init.constant_(self.head[-1].bias[out_channels:], -6.0)  # m = sigmoid(-6) = 0.0025: it starts as the identity
+            nn.init.constant_(self.head[-1].bias[out_channels:], gate_bias)  # -6: m = sigmoid(-6) = 0.0025, it starts as the identity
 
-    def forward(self, x: torch.Tensor, *, bottleneck_scale: float = 1.0) -> torch.Tensor:
-        """x (N, in_channels, S, S) -> (N, out_channels, S, S).
+    def forward(self, x: torch.Tensor, *, bottleneck_scale: float = 1.0, with_gate: bool = False):
+        """x (N, in_channels, S, S) -> (N, out_channels, S, S); ``with_gate``: also the blend weight's logits, same shape.
 
         ``bottleneck_scale=0`` zeroes the innermost code: what still reaches the output came
         through the skips (chapter 8 shows it). A residual U-Net returns ``clamp(x + U(x), -1, 1)``
         (a grayscale ``x`` added to each output channel). Without skips, each decoder layer sees only
-        the one before it.
+        the one before it. A blend U-Net in eval mode passes through every pixel whose ``m`` is below
+        ``gate_threshold``.
         """
+        if with_gate and not self.blend:
+            raise ValueError("with_gate returns the blend head's weights: this U-Net was built with blend=False")
         check_images(x, name="the U-Net's input", channels=self.in_channels, value_range=None)
         side = 2**self.depth
         if x.shape[-1] % side or x.shape[-2] % side:
@@ -183,9 +201,12 @@ class UnetGenerator(nn.Module):
         for j in range(1, self.depth):
             h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1) if self.skips else h)  # with the mirrored encoder output
         if self.blend:
-            c, m = self.head(torch.cat([h, x], dim=1)).chunk(2, dim=1)  # (N, out_channels, S, S) each
-            m = torch.sigmoid(m)  # how much of each pixel to repaint
-            return (1 - m) * x + m * torch.tanh(c)
+            c, logits = self.head(torch.cat([h, x], dim=1)).chunk(2, dim=1)  # (N, out_channels, S, S) each
+            m = torch.sigmoid(logits)  # how much of each pixel to repaint
+            if self.gate_threshold > 0 and not self.training:
+                m = m * (m >= self.gate_threshold)  # below the threshold: the input pixel, exactly
+            out = (1 - m) * x + m * torch.tanh(c)
+            return (out, logits) if with_gate else out
         return (x + h).clamp(-1, 1) if self.residual else h  # (N, out_channels, S, S); a 1-channel x broadcasts
 
 
@@ -230,11 +251,12 @@ class Pix2Pix(nn.Module):
     def __init__(self, config: Pix2PixConfig = Pix2PixConfig()):
         super().__init__()
         self.config = c = config
-        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips, c.blend)
+        self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips, c.blend,
+                               c.gate_bias, c.gate_threshold)  # fmt: skip
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (N, in_channels, S, S) -> (N, out_channels, S, S)."""
-        return self.G(x)
+    def forward(self, x: torch.Tensor, *, with_gate: bool = False):
+        """x (N, in_channels, S, S) -> (N, out_channels, S, S); ``with_gate``: also the blend head's logits."""
+        return self.G(x, with_gate=with_gate)
 
     @torch.no_grad()
     def translate(self, x: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:

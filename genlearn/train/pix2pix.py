@@ -9,7 +9,8 @@ order, G then D (genlearn's CycleGAN's, and its pix2pix default before 0.3); cha
    *detached* fake pair ``(x, G(x))``, its objective halved (Sec. 3.3).
 2. :func:`generator_step` (the generator update) -- with D frozen: ``lambda_gan * -log D(x, G(x))`` over
    patches plus ``lambda_l1 * |y - G(x)|_1`` (Eq. 4). ``lambda_gan = 0`` is the L1-only baseline (the order
-   then makes no difference: D is never used).
+   then makes no difference: D is never used). ``lambda_mask > 0`` (a blend U-Net only, genlearn's watermark
+   remover) adds :func:`~genlearn.losses.mark_mask_loss` on the gate.
 
 Adam 2e-4 with beta1 0.5 for both (Sec. 3.3); batch 1 in most of the paper's experiments.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 import torch
 
-from genlearn.losses import d_loss_patch_bce, g_loss_patch_bce, l1_reconstruction_loss
+from genlearn.losses import d_loss_patch_bce, g_loss_patch_bce, l1_reconstruction_loss, mark_mask_loss
 from genlearn.models.pix2pix import ConditionalPatchDiscriminator, UnetGenerator
 from genlearn.train.precision import autocast, backward_and_step
 from genlearn.train.adversarial import Adversarial, AdversarialTrainConfig, frozen
@@ -39,6 +40,9 @@ class Pix2PixTrainConfig(AdversarialTrainConfig):
             detached output, then G's update through the updated D. False: G's update first, then D's on the
             same (detached) output, genlearn's order before 0.3: a config saved without this field
             (``from_dict``) loads with False, the order it trained with.
+        lambda_mask: weight of :func:`~genlearn.losses.mark_mask_loss` on a blend U-Net's gate (0: none, the
+            paper's objective); mark_threshold: the change in [-1, 1] that counts as marked; mask_negative_weight:
+            how much more a gate opened on a clean pixel costs than a mark missed.
 
     Chapter 8.
     """
@@ -47,11 +51,23 @@ class Pix2PixTrainConfig(AdversarialTrainConfig):
     lambda_l1: float = 100.0
     lambda_gan: float = 1.0
     d_first: bool = True
+    lambda_mask: float = 0.0
+    mark_threshold: float = 0.02
+    mask_negative_weight: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.lambda_l1 < 0 or self.lambda_gan < 0:
-            raise ValueError(f"lambda_l1 and lambda_gan must be >= 0, got {self.lambda_l1}, {self.lambda_gan}")
+        if min(self.lambda_l1, self.lambda_gan, self.lambda_mask) < 0:
+            raise ValueError(f"lambda_l1, lambda_gan and lambda_mask must be >= 0, got {self.lambda_l1}, {self.lambda_gan}, {self.lambda_mask}")
+        if not self.mask_negative_weight > 0:
+            raise ValueError(f"mask_negative_weight must be > 0, got {self.mask_negative_weight}")
+
+    @classmethod
+    def remover(cls, batch_size: int = 4) -> "Pix2PixTrainConfig":
+        """genlearn's watermark remover (chapter 8): L1 and the gate's mask loss at equal weight (100 each), a gate opened
+        on a clean pixel costing 3 times a missed mark, no cGAN term (with it, one seed: +0.60 dB on unseen marks
+        against +1.09 without, at 64-pixel crops), Adam 1e-3 for G, the last half of the run decaying to 0."""
+        return cls(batch_size=batch_size, lr_g=1e-3, lr_decay=0.5, lambda_gan=0.0, lambda_mask=100.0, mask_negative_weight=3.0)
 
     @classmethod
     def from_dict(cls, d):
@@ -61,22 +77,30 @@ class Pix2PixTrainConfig(AdversarialTrainConfig):
 
 def generator_step(G: UnetGenerator, D: ConditionalPatchDiscriminator, opt_g: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
                    lambda_l1: float = 100.0, lambda_gan: float = 1.0, scaler=None, fake: torch.Tensor | None = None,
-                   ) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
-    """Update G on one batch of pairs with D frozen; returns the logs (``g_gan``, ``l1``, ``g_loss``) and ``G(x)`` detached.
+                   lambda_mask: float = 0.0, gate: torch.Tensor | None = None, mark_threshold: float = 0.02,
+                   mask_negative_weight: float = 1.0) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
+    """Update G on one batch of pairs with D frozen; returns the logs (``g_gan``, ``l1``, ``g_loss``; ``mask``) and ``G(x)`` detached.
 
     ``fake``: ``G(x)`` already computed, with its graph (the paper's order: D's step has used it, detached);
-    None computes it here.
+    None computes it here. ``lambda_mask > 0``: ``gate`` holds the blend head's logits that came with ``fake``
+    (computed here with it when ``fake`` is None).
 
     Chapter 8.
     """
     with frozen(D):  # D's weights get no gradient and are not updated
         with autocast(x.device):
-            fake = G(x) if fake is None else fake  # (N, C_out, S, S)
+            if fake is None:
+                fake, gate = G(x, with_gate=True) if lambda_mask > 0 else (G(x), None)  # (N, C_out, S, S)
             l1 = l1_reconstruction_loss(fake.float(), y, lambda_l1)
             gan = g_loss_patch_bce(D(x, fake).float()) if lambda_gan > 0 else torch.zeros((), device=x.device)
             loss = lambda_gan * gan + l1
+            logs = {}
+            if lambda_mask > 0:
+                mask = mark_mask_loss(gate.float(), x, y, mark_threshold, mask_negative_weight)
+                loss = loss + lambda_mask * mask
+                logs["mask"] = mask.item()
         backward_and_step(loss, opt_g, scaler)  # backward outside autocast
-    return {"g_gan": gan.item(), "l1": l1.item(), "g_loss": loss.item()}, fake.detach()
+    return {"g_gan": gan.item(), "l1": l1.item(), "g_loss": loss.item()} | logs, fake.detach()
 
 
 def discriminator_step(D: ConditionalPatchDiscriminator, opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
@@ -114,6 +138,8 @@ def train_pix2pix(
     """
     if x.shape[0] != y.shape[0] or x.shape[-2:] != y.shape[-2:]:
         raise ValueError(f"pix2pix trains on pairs: x and y need the same count and size, got {tuple(x.shape)} and {tuple(y.shape)}")
+    if config.lambda_mask > 0 and not getattr(getattr(G, "G", G), "blend", False):  # a Pix2Pix or its U-Net
+        raise ValueError("lambda_mask supervises the gate of a blend U-Net: build G with Pix2PixConfig(blend=True), or set lambda_mask=0")
     fit = fit_options(fit, options, desc="pix2pix", where="train_pix2pix")
     setup = Adversarial(G, D, x, y, config=config, steps=steps, seed=seed, device=device, fit=fit)
 
@@ -126,12 +152,14 @@ def train_pix2pix(
     def step(batch) -> dict[str, float]:
         xb, yb = (setup.real(t) for t in batch)  # (N, C_in, S, S), (N, C_out, S, S)
         # each player's DDP replica only where its own update runs backward through it
-        g_args = dict(lambda_l1=config.lambda_l1, lambda_gan=config.lambda_gan, scaler=setup.scaler)
+        g_args = dict(lambda_l1=config.lambda_l1, lambda_gan=config.lambda_gan, scaler=setup.scaler,
+                      lambda_mask=config.lambda_mask, mark_threshold=config.mark_threshold,
+                      mask_negative_weight=config.mask_negative_weight)  # fmt: skip
         if config.d_first:  # the paper's order: one G(x), D's step on it detached, then G's through the updated D
             with autocast(xb.device):
-                fake = setup.G(xb)  # (N, C_out, S, S), with its graph for G's step
+                fake, gate = setup.G(xb, with_gate=True) if config.lambda_mask > 0 else (setup.G(xb), None)  # (N, C_out, S, S), with its graph
             d_logs = d_update(xb, yb, fake)
-            logs, _ = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, fake=fake, **g_args)
+            logs, _ = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, fake=fake, gate=gate, **g_args)
             logs |= d_logs
         else:  # G first: G's step, then D's on the same output
             logs, fake = generator_step(setup.G, setup.D_core, setup.opt_g, xb, yb, **g_args)
