@@ -49,7 +49,7 @@ def g_loss_patch_bce(fake_logits: torch.Tensor) -> torch.Tensor:
 
 def mark_mask_loss(gate_logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, threshold: float = 0.02,
                    negative_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
-    """A blend U-Net's gate supervised by where the pair differs (genlearn's, not the paper's): to minimize,
+    """A blend U-Net's gate supervised by where the pair differs (genlearn's, not the paper's): to minimize::
 
         t = 1[max_c |x - y| > threshold],   w = t + negative_weight (1 - t)
         L_mask = mean(w * BCE(sigmoid(g), t)) / ((1 + negative_weight) / 2)
