@@ -96,10 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
                "multiple of 2^depth pixels, and the output is cropped back, so nothing is resized. A run knows only "
                "what it trained on: the watermarks recipe learned grey text marks drawn broadly (one mark or a tiled grid, any "
                "angle, opacity 0.2-0.9, light or dark, 13 fonts) on crops of 45 backgrounds (ten photos, their recolourings, "
-               "three textures, drawn paintings), and passes through untouched every pixel its gate leaves below 0.5; chapter 8 "
-               "scores it on marks drawn by another procedure and on clean photos. It is expected to fail on marks unlike "
-               "text (logos, opaque coloured banners), on marks larger than a 128-pixel view and on images far from its "
-               "backgrounds (drawings, screenshots); "
+               "three textures, drawn paintings), undoes the compositing x = (1 - a) y + a k where its gate opens and passes "
+               "through untouched every pixel its gate leaves below 0.7; chapter 8 scores it on marks drawn by another "
+               "procedure and on clean photos. It is expected to fail on coloured marks (it undoes them with a grey's colour), "
+               "on marks too opaque to read the photo through (opacity above about 0.9), on marks unlike text (logos, "
+               "banners), on marks larger than a 128-pixel view and on images far from its backgrounds (drawings, "
+               "screenshots), where its gate may open on clean edges; "
                "a cyclegan digits run expects centred digits like its two training domains.",
     )  # fmt: skip
     r.add_argument("run", metavar="RUN", type=Path, help="run folder (or its checkpoint.pt)")

@@ -407,6 +407,44 @@ def test_the_gate_threshold_passes_weak_weights_through_exactly_in_eval_mode_onl
     assert Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict())).G.gate_threshold == 0.3  # saved with the run
 
 
+def test_the_unblend_head_recovers_the_photo_under_a_semi_transparent_mark_from_its_own_pixels():
+    """x = (1 - a) y + a k: with s = a / (1 - a) and b = -s k where the gate opens, x + g (s x + b) is y."""
+    torch.manual_seed(0)
+    g = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, blend=True, unblend=True, gate_threshold=0.7)
+    y = torch.rand(2, 3, 16, 16) * 1.6 - 0.8  # the photo
+    a, k = torch.rand(2, 1, 16, 16) * 0.8 + 0.1, torch.rand(2, 3, 16, 16) * 2 - 1  # the mark's opacity and colour
+    marked = torch.zeros(2, 1, 16, 16, dtype=torch.bool)
+    marked[:, :, 4:12, 2:14] = True  # where the mark lies
+    a = a * marked
+    x = (1 - a) * y + a * k  # alpha compositing, as watermark_pairs draws it
+    s = a / (1 - a)
+    logit = torch.where(marked, torch.tensor(0.9), torch.tensor(0.8))  # sigmoid: 0.71 (opens) and 0.69 (shut)
+
+    class Known(nn.Module):  # the head's three outputs, as a trained remover would predict them
+        def forward(self, features):
+            return torch.cat([-s * k, s, logit], dim=1)  # b (N, 3, S, S), s and the gate's logit (N, 1, S, S)
+
+    g.head = Known()
+    g.eval()
+    with torch.no_grad():
+        out, gate_logits = g(x, with_gate=True)
+    assert torch.allclose(out, y, atol=1e-5)  # under the mark: the photo itself, read through the mark
+    assert torch.equal(out[~marked.expand_as(x)], x[~marked.expand_as(x)])  # gate below 0.7: the input, bit for bit
+    assert gate_logits.shape == x.shape and torch.equal(gate_logits[:, 0], logit[:, 0])
+    g.train()  # training: the soft gate (sigmoid 0.71) undoes only part of the mark
+    with torch.no_grad():
+        soft = g(x)
+    assert not torch.allclose(soft, y, atol=1e-2)
+    with pytest.raises(ValueError, match="unblend"):
+        Pix2PixConfig(unblend=True)
+    with pytest.raises(ValueError, match="unblend"):
+        UnetGenerator(3, 3, unblend=True)
+    cfg = Pix2PixConfig.remover(image_size=64, width=4, depth=3)
+    assert cfg.unblend and cfg.gate_threshold == 0.7
+    model = Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict()))  # saved with the run
+    assert model.G.unblend and model.G.head[-1].out_channels == 5  # b (3), s, gate
+
+
 def test_the_mark_mask_loss_is_the_gates_bce_against_the_pixels_a_mark_changed():
     from genlearn.losses import mark_mask_loss
 

@@ -54,13 +54,14 @@ def mark_mask_loss(gate_logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, 
         t = 1[max_c |x - y| > threshold],   w = t + negative_weight (1 - t)
         L_mask = mean(w * BCE(sigmoid(g), t)) / ((1 + negative_weight) / 2)
 
-    over pixels and channels, ``g`` the logits of the weight ``m`` in ``(1 - m) x + m c``. L1 alone lets a remover of
-    faint marks settle on ``m = 0`` everywhere (doing nothing costs little where marks are faint); this term says
-    which pixels a mark touched, so ``m`` opens on marks and stays shut on clean pixels. ``negative_weight > 1``
+    over pixels and channels, ``g`` the logits of the gate (the weight ``m`` in the blend ``(1 - m) x + m c``, or the
+    gate of the unblend head, :class:`~genlearn.models.pix2pix.Pix2PixConfig`). L1 alone lets a remover of faint marks
+    settle on a shut gate everywhere (doing nothing costs little where marks are faint); this term says which pixels
+    a mark touched, so the gate opens on marks and stays shut on clean pixels. ``negative_weight > 1``
     makes a gate opened on a clean pixel cost more than a faint mark missed (the division keeps 1 the plain BCE).
 
     Args:
-        gate_logits: the blend head's logits, (N, C, S, S).
+        gate_logits: the head's gate logits, (N, C, S, S).
         x, y: the marked input and its clean target, (N, C, S, S) in [-1, 1].
         threshold: the change in [-1, 1] units that counts as marked (0.02: about 2.5 grey levels of 255).
         negative_weight: the weight of the unmarked pixels' terms (the marked ones weigh 1).

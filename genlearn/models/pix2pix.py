@@ -60,6 +60,14 @@ class Pix2PixConfig(SavedConfig):
         gate_bias: the blend head's initial logit of ``m`` (-6: ``m = 0.0025``, it starts as the identity).
         gate_threshold: in eval mode, a weight ``m`` below it counts as 0 (the pixel is passed through
             exactly); 0 blends everywhere. Training always blends (the threshold has no gradient).
+        unblend: with ``blend``, the head undoes the compositing instead of repainting: it predicts a gain ``s``
+            (one channel), an offset ``b`` and a gate ``g`` (where a mark is) and returns ``x + g (s x + b)``.
+            Where a mark of colour ``k`` and opacity ``a`` was laid over the photo, ``x = (1 - a) y + a k``, the
+            values ``s = a / (1 - a)`` and ``b = -s k`` give ``y`` exactly: the photo under a semi-transparent
+            mark is recovered from its own pixels, not painted in, and ``s = b = 0`` (its start) is the
+            identity. In eval mode ``g`` is 0 below ``gate_threshold`` and 1 above it. (A head that predicted
+            ``a`` and ``k`` and divided by ``1 - a`` learned ``a = 0`` in a trial: while ``k`` is wrong every
+            ``a > 0`` costs, and ``k`` learns only through ``a``.)
 
     Checkpoints saved before ``skips`` and ``conditional`` existed load with both True, which is what they trained.
 
@@ -80,6 +88,7 @@ class Pix2PixConfig(SavedConfig):
     blend: bool = False
     gate_bias: float = -6.0
     gate_threshold: float = 0.0
+    unblend: bool = False
 
     def __post_init__(self) -> None:
         check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width")
@@ -91,6 +100,8 @@ class Pix2PixConfig(SavedConfig):
             raise ValueError(f"a residual U-Net adds its input to its output: in_channels must be 1 or out_channels, got {self.in_channels} and {self.out_channels}")
         if self.blend and (self.residual or self.in_channels != self.out_channels):
             raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {self.in_channels}, {self.out_channels} and residual={self.residual}")
+        if self.unblend and not self.blend:
+            raise ValueError("unblend is a kind of blend head: it needs blend=True")
         if not 0 <= self.gate_threshold < 1:
             raise ValueError(f"gate_threshold is a weight m in [0, 1) below which a pixel passes through, got {self.gate_threshold}")
         if self.image_size % 2**self.depth:
@@ -103,10 +114,14 @@ class Pix2PixConfig(SavedConfig):
 
     @classmethod
     def remover(cls, image_size: int = 128, width: int = 16, depth: int = 6, d_layers: int = 3) -> "Pix2PixConfig":
-        """genlearn's watermark remover (chapter 8): the paper's U-Net and PatchGAN with the blend head, its gate
-        opening at ``m = sigmoid(-2) = 0.12`` and, at test time, shut below ``m = 0.5``."""
+        """genlearn's watermark remover (chapter 8): the paper's U-Net and PatchGAN with the unblend head, its gate
+        opening at ``g = sigmoid(-2) = 0.12`` and, at test time, shut below ``g = 0.7``.
+
+        Against the blend head ``(1 - m) x + m c`` (one seed each, 7 minutes on one thread, 100 crops of 128x128):
+        +0.81 against +0.39 dB on marks drawn by another procedure at the threshold 0.7, and 40.6 against 37.5 dB on
+        clean photos; at 0.5, +0.95 against +0.70 dB, 39.0 against 35.8 dB."""
         return cls(image_size=image_size, g_width=width, depth=depth, d_width=width, d_layers=d_layers, blend=True,
-                   gate_bias=-2.0, gate_threshold=0.5)  # fmt: skip
+                   gate_bias=-2.0, gate_threshold=0.7, unblend=True)  # fmt: skip
 
     @classmethod
     def tiny(cls, image_size: int = 16, channels: int = 3) -> "Pix2PixConfig":
@@ -138,8 +153,11 @@ class UnetGenerator(nn.Module):
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5,
                  residual: bool = False, skips: bool = True, blend: bool = False, gate_bias: float = -6.0,
-                 gate_threshold: float = 0.0):  # fmt: skip
+                 gate_threshold: float = 0.0, unblend: bool = False):  # fmt: skip
         super().__init__()
+        if unblend and not blend:
+            raise ValueError("unblend is a kind of blend head: it needs blend=True")
+        self.unblend = unblend
         if blend and (residual or in_channels != out_channels):
             raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {in_channels}, {out_channels} and residual={residual}")
         self.blend, self.gate_threshold = blend, gate_threshold
@@ -174,8 +192,10 @@ class UnetGenerator(nn.Module):
             nn.init.zeros_(self.up[-1][1].bias)
         if blend:  # a full-resolution head on the decoder's features and the input pixels: colour c and weight m
             self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(w[0] + in_channels, w[0], 3, padding=1), nn.ReLU(),
-                                      nn.Conv2d(w[0], 2 * out_channels, 3, padding=1))  # fmt: skip
+                                      nn.Conv2d(w[0], out_channels + (2 if unblend else out_channels), 3, padding=1))  # fmt: skip
             nn.init.constant_(self.head[-1].bias[out_channels:], gate_bias)  # -6: m = sigmoid(-6) = 0.0025, it starts as the identity
+            if unblend:  # channels: b (out_channels), s, the gate's logit; b = s = 0 starts as the identity
+                nn.init.zeros_(self.head[-1].bias[: out_channels + 1])
 
     def forward(self, x: torch.Tensor, *, bottleneck_scale: float = 1.0, with_gate: bool = False):
         """x (N, in_channels, S, S) -> (N, out_channels, S, S); ``with_gate``: also the blend weight's logits, same shape.
@@ -200,6 +220,13 @@ class UnetGenerator(nn.Module):
         h = self.up[0](skips[-1] * bottleneck_scale)
         for j in range(1, self.depth):
             h = self.up[j](torch.cat([h, skips[self.depth - 1 - j]], dim=1) if self.skips else h)  # with the mirrored encoder output
+        if self.blend and self.unblend:
+            b, s, g = self.head(torch.cat([h, x], dim=1)).split([self.out_channels, 1, 1], dim=1)  # (N, C | 1 | 1, S, S)
+            gate = torch.sigmoid(g)
+            if not self.training and self.gate_threshold > 0:
+                gate = (gate >= self.gate_threshold).to(x.dtype)  # 0: the input pixel, exactly; 1: undo the mark
+            out = (x + gate * (s * x + b)).clamp(-1, 1)  # s = a / (1 - a), b = -s k undo x = (1 - a) y + a k
+            return (out, g.expand_as(x)) if with_gate else out
         if self.blend:
             c, logits = self.head(torch.cat([h, x], dim=1)).chunk(2, dim=1)  # (N, out_channels, S, S) each
             m = torch.sigmoid(logits)  # how much of each pixel to repaint
@@ -252,7 +279,7 @@ class Pix2Pix(nn.Module):
         super().__init__()
         self.config = c = config
         self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips, c.blend,
-                               c.gate_bias, c.gate_threshold)  # fmt: skip
+                               c.gate_bias, c.gate_threshold, c.unblend)  # fmt: skip
 
     def forward(self, x: torch.Tensor, *, with_gate: bool = False):
         """x (N, in_channels, S, S) -> (N, out_channels, S, S); ``with_gate``: also the blend head's logits."""
