@@ -64,8 +64,8 @@ class Pix2PixConfig(SavedConfig):
             (one channel), an offset ``b`` and a gate ``g`` (where a mark is) and returns ``x + g (s x + b)``.
             Where a mark of colour ``k`` and opacity ``a`` was laid over the photo, ``x = (1 - a) y + a k``, the
             values ``s = a / (1 - a)`` and ``b = -s k`` give ``y`` exactly: the photo under a semi-transparent
-            mark is recovered from its own pixels, not painted in, and ``s = b = 0`` (its start) is the
-            identity. In eval mode ``g`` is 0 below ``gate_threshold`` and 1 above it. (A head that predicted
+            mark is recovered from its own pixels, not painted in, and ``s = b = 0`` is the identity (their
+            biases start at 0). In eval mode ``g`` is 0 below ``gate_threshold`` and 1 above it. (A head that predicted
             ``a`` and ``k`` and divided by ``1 - a`` learned ``a = 0`` in a trial: while ``k`` is wrong every
             ``a > 0`` costs, and ``k`` learns only through ``a``.)
 
