@@ -98,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                "angle, opacity 0.2-0.9, light or dark, 13 fonts) on crops of 45 backgrounds (ten photos, their recolourings, "
                "three textures, drawn paintings), undoes the compositing x = (1 - a) y + a k where its gate opens and passes "
                "through untouched every pixel its gate leaves below 0.7; chapter 8 scores it on marks drawn by another "
-               "procedure and on clean photos. It is expected to fail on coloured marks (it undoes them with a grey's colour), "
-               "on marks too opaque to read the photo through (opacity above about 0.9), on marks unlike text (logos, "
-               "banners), on marks larger than a 128-pixel view and on images far from its backgrounds (drawings, "
+               "procedure and on clean photos. It is expected to fail on marks unlike text (logos, banners), on coloured "
+               "marks (it undoes them with a grey's colour), on marks too opaque to read the photo through (opacity above "
+               "about 0.9), on marks larger than a 128-pixel view and on images far from its backgrounds (drawings, "
                "screenshots), where its gate may open on clean edges; "
                "a cyclegan digits run expects centred digits like its two training domains.",
     )  # fmt: skip
