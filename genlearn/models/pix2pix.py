@@ -194,7 +194,7 @@ class UnetGenerator(nn.Module):
             self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(w[0] + in_channels, w[0], 3, padding=1), nn.ReLU(),
                                       nn.Conv2d(w[0], out_channels + (2 if unblend else out_channels), 3, padding=1))  # fmt: skip
             nn.init.constant_(self.head[-1].bias[out_channels:], gate_bias)  # -6: m = sigmoid(-6) = 0.0025, it starts as the identity
-            if unblend:  # channels: b (out_channels), s, the gate's logit; b = s = 0 starts as the identity
+            if unblend:  # channels: b (out_channels), s, the gate's logit; their biases start at 0 (b and s start near 0, not at it)
                 nn.init.zeros_(self.head[-1].bias[: out_channels + 1])
 
     def forward(self, x: torch.Tensor, *, bottleneck_scale: float = 1.0, with_gate: bool = False):
