@@ -2,6 +2,7 @@
 
     python -m genlearn.bench                         # DCGAN-64 at batch 128 and CycleGAN-256 at batch 1
     python -m genlearn.bench --seconds 30 --out bench.json
+    python -m genlearn.bench --cases ddpm32,ddpm32-plain   # DDPM's CIFAR-10 U-Net: the library's step vs a plain loop
 
 Each case times the library's own training step (both players' updates) on a fixed random batch, in four modes:
 
@@ -14,6 +15,10 @@ A mode is timed for ``--seconds`` after a few warm-up steps (the first of which,
 compiling); the table gives the median step time, steps per second and the ratio to ``fp32`` in the same run. On a
 CPU, AMP and channels-last are off in every mode (genlearn uses them on CUDA only), so only ``compile`` changes
 the code there. The CycleGAN step leaves out the image pool, which copies one image per step.
+
+``ddpm32`` times chapter 13's step (:func:`~genlearn.train.ddpm.ddpm_step` on the shared set-up, with its EMA and
+warmup) on DDPM's CIFAR-10 U-Net (35.7M parameters) at batch 128; ``ddpm32-plain`` the same update written as a
+minimal PyTorch loop (no set-up, no history), so that their ratio is the library's overhead.
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ MODES = {
     "amp+channels-last": Mode(True, True, False),
     "amp+channels-last+compile": Mode(True, True, True),
 }
-CASES = ("dcgan64", "cyclegan256")
+CASES = ("dcgan64", "cyclegan256")  # the default cases
+ALL_CASES = CASES + ("ddpm32", "ddpm32-plain")
 
 
 def _images(n: int, channels: int, size: int, generator: torch.Generator) -> torch.Tensor:
@@ -113,7 +119,96 @@ def _cyclegan_step(device: torch.device, precision: Precision, *, tiny: bool = F
     return step, 1
 
 
-BUILDERS = {"dcgan64": _dcgan_step, "cyclegan256": _cyclegan_step}
+def _ddpm_model(tiny: bool):
+    from genlearn.models.ddpm import DDPM, DDPMConfig
+    from genlearn.models.diffusion_unet import DiffusionUNetConfig
+
+    return (DDPM(DDPMConfig.tiny()), 4) if tiny else (DDPM(DDPMConfig(unet=DiffusionUNetConfig.ddpm_cifar10())), 128)
+
+
+def _ddpm_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+    """One DDPM update (Ho et al. Algorithm 1) with the library's step on the shared set-up: EMA, warmup, clipping."""
+    from genlearn.train.ddpm import DDPMTrainConfig, ddpm_step
+    from genlearn.train.ema import EMA
+    from genlearn.train.schedules import linear_warmup
+    from genlearn.train.setup import Setup, adam
+
+    model, batch = _ddpm_model(tiny)
+    c, s = model.config.unet.in_channels, model.config.unet.image_size
+    x = _images(batch, c, s, torch.Generator().manual_seed(0))
+    config = DDPMTrainConfig()
+    setup = Setup({"ddpm": model}, x, optimizers={"ddpm": adam(config.lr)}, schedules={"lr": ("ddpm", lambda o: linear_warmup(o, config.warmup))},
+                  batch_size=batch, steps=1, device=device, ema=("ddpm", EMA(model, config.ema_decay)), precision=precision)  # fmt: skip
+    net = setup.replica("ddpm")
+    if compile_backend:
+        setup.models["ddpm"].unet = torch.compile(setup.models["ddpm"].unet, backend=compile_backend)
+    step_fn = ddpm_step(net, setup.opt["ddpm"], scaler=setup.scaler, max_grad_norm=config.max_grad_norm)
+    x_real = setup.real(x.to(setup.device))
+
+    def step() -> None:
+        with using(setup.precision):
+            step_fn(x_real)
+            setup.end_step()
+
+    step.network = setup.models["ddpm"]  # type: ignore[attr-defined]  (a test compares the two cases' updates)
+    return step, batch
+
+
+def _ddpm_plain_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+    """The same update as ``ddpm32`` as a minimal PyTorch loop: the yardstick of the library's overhead."""
+    import copy
+
+    from genlearn.train.ddpm import DDPMTrainConfig
+
+    model, batch = _ddpm_model(tiny)
+    precision = precision.on(device)
+    c, s = model.config.unet.in_channels, model.config.unet.image_size
+    x = _images(batch, c, s, torch.Generator().manual_seed(0)).to(device)
+    model = model.to(device)
+    if precision.channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    config = DDPMTrainConfig()
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / config.warmup))
+    ab = model.schedule.alpha_bar.float().to(device)
+    unet = torch.compile(model.unet, backend=compile_backend) if compile_backend else model.unet
+    bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    scaler = torch.amp.GradScaler("cuda", enabled=precision.amp and not bf16) if device.type == "cuda" else None
+    updates = [0]
+
+    def step() -> None:
+        t = torch.randint(0, len(ab), (batch,), device=device)
+        eps = torch.randn_like(x)
+        a = ab[t].view(-1, 1, 1, 1)
+        x_t = a.sqrt() * x + (1 - a).sqrt() * eps
+        with torch.autocast("cuda", dtype=torch.bfloat16 if bf16 else torch.float16, enabled=precision.amp and device.type == "cuda"):
+            out = unet(x_t, t.float())
+        loss = (out.float() - eps).pow(2).mean()
+        opt.zero_grad(set_to_none=True)
+        if scaler is not None and scaler.is_enabled():
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            opt.step()
+        sched.step()
+        updates[0] += 1
+        decay = min(config.ema_decay, (1 + updates[0]) / (10 + updates[0]))
+        with torch.no_grad():
+            for p_ema, p in zip(ema.parameters(), model.parameters()):
+                p_ema.lerp_(p, 1 - decay)
+        loss.item()  # the library's step logs the loss: the same synchronization
+
+    step.network = model  # type: ignore[attr-defined]
+    return step, batch
+
+
+BUILDERS = {"dcgan64": _dcgan_step, "cyclegan256": _cyclegan_step, "ddpm32": _ddpm_step, "ddpm32-plain": _ddpm_plain_step}
 
 
 def _sync(device: torch.device) -> None:
@@ -131,7 +226,7 @@ def time_step(case: str, mode: str, *, seconds: float = 15.0, warmup: int = 5, d
     Chapter 0.
     """
     if case not in BUILDERS:
-        raise ValueError(f"unknown case {case!r}; choose from {', '.join(CASES)}")
+        raise ValueError(f"unknown case {case!r}; choose from {', '.join(ALL_CASES)}")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     device = torch.device(device) if device is not None else get_device()
@@ -190,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Chapter 0.
     """
     parser = argparse.ArgumentParser(prog="python -m genlearn.bench", description=__doc__.split("::")[0].strip())
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from {', '.join(CASES)}")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from {', '.join(ALL_CASES)} (default: {', '.join(CASES)})")
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
     parser.add_argument("--seconds", type=float, default=15.0, help="timed seconds per case and mode (default 15)")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best there is)")
@@ -199,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the records to this JSON file")
     args = parser.parse_args(argv)
     try:
-        cases, modes = _names(args.cases, CASES, "case"), _names(args.modes, tuple(MODES), "mode")
+        cases, modes = _names(args.cases, ALL_CASES, "case"), _names(args.modes, tuple(MODES), "mode")
         if not args.seconds > 0:
             raise _UsageError(f"--seconds must be > 0, got {args.seconds}")
         try:
@@ -229,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["CASES", "MODES", "Mode", "main", "table", "time_step"]
+__all__ = ["ALL_CASES", "CASES", "MODES", "Mode", "main", "table", "time_step"]
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
     python -m genlearn translate runs/pix2pix-watermarks --input photo.png --out clean.png  # any size
     python -m genlearn stylize chelsea immunohistochemistry --method gatys --out cat.png  # style transfer
     python -m genlearn evaluate runs/dcgan/samples.npz --reference digits  # FD, KID, precision, recall, density, coverage
+    python -m genlearn train ddpm --out runs/ddpm                          # denoising diffusion, ~5 minutes
+    python -m genlearn sample runs/ddpm --n 1000 --sampler ddim --steps 50 # 50 network evaluations per image
     python -m genlearn train adain --out runs/adain                        # a decoder for any style, ~10 minutes
     python -m genlearn stylize chelsea gravel --method adain --run runs/adain --alpha 0.7 --out cat.png
 
@@ -88,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", type=Path, default=None, help="output .npz (default: RUN/samples.npz)")
     s.add_argument("--truncation", type=float, default=None, help="stylegan: the truncation psi in [0, 1] (1 = none, the default)")
+    s.add_argument("--sampler", choices=("ddpm", "ddim", "heun"), default=None,
+                   help="ddpm runs: ddim (the default: 50 steps, eta 0), ddpm (Algorithm 2, all T steps) or heun (the "
+                        "probability-flow ODE, 18 steps = 35 network evaluations)")  # fmt: skip
+    s.add_argument("--steps", type=int, default=None, help="ddpm runs: the sampler's steps (ddim: default 50; heun: default 18; ddpm takes all T)")
+    s.add_argument("--eta", type=float, default=None, help="ddpm runs, ddim sampler: the noise per step in [0, 1] (0 = deterministic, the default; 1 = DDPM's posterior variance)")
 
     r = sub.add_parser(
         "translate", help="translate images with a trained image-to-image run (cyclegan, pix2pix)",
@@ -263,6 +270,33 @@ def _distributed(request, module):
     return info
 
 
+def diffusion_options(args, model: torch.nn.Module, name: str) -> dict:
+    """``--sampler``, ``--steps`` and ``--eta`` checked against the run's model, as ``model.sample``'s keywords."""
+    given = {k: v for k, v in (("--sampler", args.sampler), ("--steps", args.steps), ("--eta", args.eta)) if v is not None}
+    if "sampler" not in inspect.signature(model.sample).parameters:
+        if given:
+            raise UsageError(f"{', '.join(given)} are for ddpm runs (diffusion samplers); {args.run} holds a {name!r} run")
+        return {}
+    sampler = args.sampler or "ddim"
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    timesteps = model.config.timesteps
+    if args.steps is not None and sampler == "ddim" and args.steps > timesteps:
+        raise UsageError(f"--steps for ddim must be at most the run's T = {timesteps}, got {args.steps}")
+    if args.steps is not None and sampler == "ddpm" and args.steps != timesteps:
+        raise UsageError(f"the ddpm sampler takes all T = {timesteps} steps of the run; for {args.steps} steps use --sampler ddim")
+    if args.eta is not None and sampler != "ddim":
+        raise UsageError(f"--eta is for the ddim sampler (its noise per step); {sampler} sets its own")
+    if args.eta is not None and not 0 <= args.eta <= 1:
+        raise UsageError(f"--eta must be between 0 (deterministic) and 1 (DDPM's posterior variance), got {args.eta}")
+    options: dict = {"sampler": sampler, "progress": True}
+    if sampler != "ddpm" and args.steps is not None:
+        options["steps"] = args.steps
+    if args.eta is not None:
+        options["eta"] = args.eta
+    return options
+
+
 def sample(args) -> int:
     import genlearn
     from genlearn.checkpoint import checkpoint_path, load_checkpoint
@@ -289,6 +323,7 @@ def sample(args) -> int:
         if not 0 <= args.truncation <= 1:
             raise UsageError(f"--truncation must be between 0 (the average w) and 1 (no truncation), got {args.truncation}")
         options["truncation"] = args.truncation
+    options |= diffusion_options(args, model, name)
     check_writable(out.parent, "samples")
     samples = draw_samples(model, args.n, args.seed, **options)
     save_samples(out, samples)

@@ -131,3 +131,18 @@ def timer() -> Iterator[dict[str, float]]:
     finally:
         out["seconds"] = time.perf_counter() - start
 
+
+def progress_bar(total: int, initial: int = 0, desc: str = "", enabled: bool = True):
+    """A tqdm bar over ``total`` steps: a notebook widget where ipywidgets is installed (Jupyter, Colab), else text.
+
+    Used by the training loop and the diffusion samplers. Chapters 0 and 13.
+    """
+    try:
+        import ipywidgets  # noqa: F401
+
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, disable=not enabled, dynamic_ncols=True, mininterval=0.5)
+

@@ -77,3 +77,19 @@ def test_the_environment_switches_are_read_once_at_the_front_door():
     assert precision_from_environment({"GENLEARN_CHANNELS_LAST": "0"}).amp
     with pytest.raises(UsageError, match="GENLEARN_AMP must be 1"):
         precision_from_environment({"GENLEARN_AMP": "yes"})
+
+
+def test_the_ddpm_cases_make_the_same_update_so_their_ratio_is_the_library_overhead():
+    """ddpm32 (the library's step on the shared set-up) and ddpm32-plain (a minimal loop) change the weights alike."""
+    updated = []
+    for case in ("ddpm32", "ddpm32-plain"):
+        torch.manual_seed(0)
+        step, batch = bench.BUILDERS[case](torch.device("cpu"), Precision(amp=False, channels_last=False, reason="a test"), tiny=True)
+        before = [p.detach().clone() for p in step.network.parameters()]
+        torch.manual_seed(1)
+        step()
+        updated.append([p.detach() - b for p, b in zip(step.network.parameters(), before)])
+        assert batch == 4
+    assert any(d.abs().max() > 0 for d in updated[0])
+    for a, b in zip(*updated):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)

@@ -53,6 +53,7 @@ GENERATIVE = {
     "vae": (8, False),
     "cvae": (8, True),
     "stylegan": (16, False),
+    "ddpm": (16, False),
 }
 
 
@@ -137,9 +138,11 @@ def test_load_rebuilds_every_model_in_a_fresh_process(runs, tmp_path):
     loaded = torch.load(out, weights_only=True)
     for name in MODELS:
         modules = load_checkpoint(runs / name)["modules"]
-        if "G_ema" in modules:
-            expected = ema_weights(modules["G_ema"])
-            assert any(not torch.equal(expected[k], modules["G"][k]) for k in expected), name  # the EMA is not G
+        ema = next((k for k in modules if k.endswith("_ema")), None)  # G_ema, ddpm_ema
+        if ema is not None:
+            expected = ema_weights(modules[ema])
+            raw = modules[ema[: -len("_ema")]]
+            assert any(not torch.equal(expected[k], raw[k]) for k in expected), name  # the EMA is not the raw weights
         else:
             expected = next(modules[k] for k in ("G", "vae", "gaussian", "classifier", "net", "decoder") if k in modules)
         assert set(loaded[name]) == set(expected), name

@@ -7,6 +7,7 @@
 * :mod:`genlearn.losses.pix2pix` -- pix2pix's conditional GAN losses on patch logits, and the watermark remover's gate loss.
 * :mod:`genlearn.losses.style` -- neural style transfer: Gram matrices, content, style and TV losses, AdaIN.
 * :mod:`genlearn.losses.stylegan` -- StyleGAN2's path length regularizer.
+* :mod:`genlearn.losses.diffusion` -- denoising diffusion: the simple loss, Gaussian KL, the discretized decoder.
 """
 
 from genlearn.losses.adversarial import (
@@ -22,6 +23,7 @@ from genlearn.losses.adversarial import (
     g_loss_nonsaturating,
     g_loss_wasserstein,
 )
+from genlearn.losses.diffusion import discretized_gaussian_log_likelihood, normal_kl, simple_loss
 from genlearn.losses.elbo import (
     LOG_2PI,
     bernoulli_log_likelihood,
@@ -49,7 +51,7 @@ from genlearn.losses.style import (
 )
 
 __all__ = [
-    "path_length_penalty", "path_lengths",
+    "path_length_penalty", "path_lengths", "discretized_gaussian_log_likelihood", "normal_kl", "simple_loss",
     "D_LOSSES", "G_LOSSES", "LOG_2PI", "adain", "adain_content_loss", "bernoulli_log_likelihood", "binarize", "check_targets", "critic_loss_wasserstein",
     "content_loss", "cycle_consistency_loss", "d_loss_bce", "d_loss_hinge", "d_loss_lsgan", "d_loss_patch_bce", "elbo", "g_loss_hinge",
     "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_patch_bce", "g_loss_wasserstein",

@@ -41,6 +41,7 @@ BUILDABLE: dict[str, Buildable] = {
     "pix2pix": Buildable("genlearn.models.pix2pix", "Pix2Pix", "Pix2PixConfig", ("G",), "translation"),
     "fast-style": Buildable("genlearn.models.transform_net", "TransformNet", "TransformNetConfig", ("net",), "stylize"),
     "stylegan": Buildable("genlearn.models.stylegan", "StyleGANGenerator", "StyleGANConfig", ("G_ema", "G")),
+    "ddpm": Buildable("genlearn.models.ddpm", "DDPM", "DDPMConfig", ("ddpm_ema", "ddpm")),
     "adain": Buildable("genlearn.models.adain", "build_adain", "AdaINConfig", ("decoder",), "stylize", into="decoder"),
 }
 

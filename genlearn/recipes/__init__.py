@@ -47,6 +47,7 @@ MODELS: dict[str, str] = {
     "fast-style": "genlearn.recipes.fast_style",
     "adain": "genlearn.recipes.adain",
     "stylegan": "genlearn.recipes.stylegan",
+    "ddpm": "genlearn.recipes.ddpm",
 }
 
 

@@ -10,7 +10,7 @@
 * step functions and trainers, one file per family: :mod:`~genlearn.train.gan`, :mod:`~genlearn.train.wgan`,
   :mod:`~genlearn.train.vae`, :mod:`~genlearn.train.cyclegan`, :mod:`~genlearn.train.pix2pix`,
   :mod:`~genlearn.train.stylegan`, :mod:`~genlearn.train.fast_style`, :mod:`~genlearn.train.adain`,
-  :mod:`~genlearn.train.gatys`, :mod:`~genlearn.train.toy_gan`, :mod:`~genlearn.train.classifier`.
+  :mod:`~genlearn.train.gatys`, :mod:`~genlearn.train.toy_gan`, :mod:`~genlearn.train.classifier`, :mod:`~genlearn.train.ddpm`.
 """
 
 from genlearn.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint, unwrap

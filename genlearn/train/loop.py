@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from torch import nn
 
+from genlearn.runtime import progress_bar
 from genlearn.train.checkpoint import load_checkpoint, restore, save_checkpoint
 from genlearn.train.distributed import Distributed, agree
 from genlearn.train.precision import Precision
@@ -132,18 +133,6 @@ class Every:
 
     n: int
     fn: Callable[[int, History], None]
-
-
-def _progress(total: int, initial: int, desc: str, enabled: bool):
-    """A notebook widget bar where ipywidgets is installed (Jupyter, Colab), else a text bar."""
-    try:
-        import ipywidgets  # noqa: F401
-
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm.std import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, disable=not enabled, dynamic_ncols=True, mininterval=0.5)
 
 
 @dataclass(frozen=True)
@@ -284,7 +273,7 @@ def fit(
 
     for m in modules.values():
         m.train()
-    bar = _progress(total(), start, desc, progress and main)
+    bar = progress_bar(total(), start, desc, progress and main)
     began, step, mid_step = time.perf_counter(), start, False
     try:
         with deferred_signals() as signals:

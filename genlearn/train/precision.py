@@ -107,20 +107,36 @@ def grad_scaler(device: torch.device | str, precision: Precision | None = None) 
     return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu", enabled=enabled)
 
 
-def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
+def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None,
+                      max_grad_norm: float | None = None) -> float | None:
     """``zero_grad``, ``backward`` and ``step`` for one optimizer; through ``scaler`` when one is given
     (float16 autocast on CUDA scales the loss so small gradients do not underflow).
 
-    Chapter 0.
+    With ``max_grad_norm``, the gradients of the optimizer's parameters are clipped to that global norm before the step
+    (unscaled first under a scaler), and the norm before clipping is returned; otherwise None.
+
+    Chapters 0 and 13.
     """
     optimizer.zero_grad(set_to_none=True)
+    norm = None
     if scaler is None:
         loss.backward()
+        if max_grad_norm is not None:
+            norm = _clip(optimizer, max_grad_norm)
         optimizer.step()
     else:
         scaler.scale(loss).backward()
+        if max_grad_norm is not None:
+            scaler.unscale_(optimizer)
+            norm = _clip(optimizer, max_grad_norm)
         scaler.step(optimizer)
         scaler.update()
+    return norm
+
+
+def _clip(optimizer: torch.optim.Optimizer, max_norm: float) -> float:
+    params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
 
 
 def to_channels_last(module: torch.nn.Module, device: torch.device | str, precision: Precision | None = None) -> torch.nn.Module:

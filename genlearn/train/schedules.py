@@ -26,4 +26,15 @@ def linear_decay(optimizer: torch.optim.Optimizer, steps: int | SupportsInt, fra
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-__all__ = ["linear_decay"]
+def linear_warmup(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Raise the learning rate linearly from lr/steps to lr over the first ``steps`` steps, then keep it (Ho et al.
+    2020, Appendix B: a warmup of 5,000 steps). Call ``.step()`` once per training step; its state is checkpointed.
+
+    Chapter 13.
+    """
+    if steps < 0:
+        raise ValueError(f"warmup steps must be >= 0, got {steps}")
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / steps) if steps else 1.0)
+
+
+__all__ = ["linear_decay", "linear_warmup"]
