@@ -124,6 +124,12 @@ def test_train_resumes_bit_for_bit_and_load_returns_the_ema(tmp_path):
         assert torch.equal(p, q), name
     payload = load_checkpoint(tmp_path / "b" / "checkpoint.pt")
     assert payload["step"] == 6 and {"ddpm", "ddpm_ema"} <= set(payload["modules"])
+    # every step moved the EMA, the warmup and the counter (a trainer that forgets Setup.end_step trains at lr / warmup
+    # forever and samples from its initialization)
+    assert int(payload["modules"]["steps"]["count"]) == 6 and int(payload["modules"]["ddpm_ema"]["updates"]) == 6
+    assert payload["optimizers"]["ddpm_lr"]["last_epoch"] == 6
+    initial = tiny_model().state_dict()
+    assert any(not torch.equal(initial[k], v) for k, v in straight.state_dict().items())
     loaded = genlearn.load(tmp_path / "b")
     assert isinstance(loaded, DDPM) and all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), resumed.state_dict().values()))
 

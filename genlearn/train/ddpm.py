@@ -57,8 +57,8 @@ def ddpm_step(model: nn.Module, opt: torch.optim.Optimizer, *, scaler: torch.amp
         with autocast(x0.device):
             out = model(x_t, t.float(), y)
         loss = simple_loss(out.float(), target)
-        norm = backward_and_step(loss, opt, scaler, max_grad_norm)
-        return {"loss": loss.item()} | ({"grad_norm": norm} if norm is not None else {})
+        norm = backward_and_step(loss, opt, scaler, max_grad_norm)  # a tensor: read after the update is queued
+        return {"loss": loss.item()} | ({"grad_norm": norm.item()} if norm is not None else {})
 
     return step
 
@@ -135,7 +135,13 @@ def train_ddpm(model: DDPM, x: torch.Tensor, y: torch.Tensor | None = None, *, c
                   schedules={"ddpm_lr": ("ddpm", lambda opt: linear_warmup(opt, config.warmup))},
                   batch_size=config.batch_size, steps=steps, seed=seed, device=device,
                   ema=("ddpm", EMA(model, config.ema_decay)), fit=fit.but(run=run))  # fmt: skip
-    step = ddpm_step(setup.replica("ddpm"), setup.opt["ddpm"], scaler=setup.scaler, max_grad_norm=config.max_grad_norm)
+    update = ddpm_step(setup.replica("ddpm"), setup.opt["ddpm"], scaler=setup.scaler, max_grad_norm=config.max_grad_norm)
+
+    def step(batch) -> dict[str, float]:
+        logs = update(batch)
+        setup.end_step()  # the EMA, the warmup and the step counter
+        return logs
+
     return setup.trained(setup.fit(step))
 
 

@@ -108,12 +108,13 @@ def grad_scaler(device: torch.device | str, precision: Precision | None = None) 
 
 
 def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None,
-                      max_grad_norm: float | None = None) -> float | None:
+                      max_grad_norm: float | None = None) -> torch.Tensor | None:
     """``zero_grad``, ``backward`` and ``step`` for one optimizer; through ``scaler`` when one is given
     (float16 autocast on CUDA scales the loss so small gradients do not underflow).
 
     With ``max_grad_norm``, the gradients of the optimizer's parameters are clipped to that global norm before the step
-    (unscaled first under a scaler), and the norm before clipping is returned; otherwise None.
+    (unscaled first under a scaler), and the norm before clipping is returned as a 0-d tensor (read it with ``.item()``
+    after the update, so that the GPU is not waited for in between); otherwise None.
 
     Chapters 0 and 13.
     """
@@ -134,9 +135,9 @@ def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scal
     return norm
 
 
-def _clip(optimizer: torch.optim.Optimizer, max_norm: float) -> float:
+def _clip(optimizer: torch.optim.Optimizer, max_norm: float) -> torch.Tensor:
     params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    return torch.nn.utils.clip_grad_norm_(params, max_norm)
 
 
 def to_channels_last(module: torch.nn.Module, device: torch.device | str, precision: Precision | None = None) -> torch.nn.Module:
