@@ -16,6 +16,7 @@ from genlearn.data import RandomCropDataset, get_unpaired, load_photo, load_text
 from genlearn.models.adain import AdaINDecoder, AdaINDecoderConfig, AdaINStyleTransfer
 from genlearn.models.classifier import ClassifierConfig, DigitsClassifier
 from genlearn.models.cyclegan import CycleGAN, CycleGANConfig, CycleGANDiscriminators
+from genlearn.models.ddpm import DDPM, DDPMConfig
 from genlearn.models.efficientnet_lite import load_efficientnet_lite0
 from genlearn.models.pix2pix import ConditionalPatchDiscriminator, UnetGenerator
 from genlearn.models.stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
@@ -23,7 +24,9 @@ from genlearn.models.transform_net import TransformNet, TransformNetConfig
 from genlearn.train.adain import AdaINTrainConfig, train_adain
 from genlearn.train.classifier import train_digits_classifier
 from genlearn.train.cyclegan import CycleGANTrainConfig, train_cyclegan
+from genlearn.train.ddpm import DDPMTrainConfig, train_ddpm
 from genlearn.train.distributed import from_environment, init_process_group
+from genlearn.train.loop import FitOptions
 from genlearn.train.fast_style import FastStyleTrainConfig, train_fast_style
 from genlearn.train.pix2pix import Pix2PixTrainConfig, train_pix2pix
 from genlearn.train.stylegan import StyleGANTrainConfig, train_stylegan
@@ -89,6 +92,13 @@ def main(out: str) -> None:
     before, start = outputs(lambda c: model(c, style[:2])[0], crops[:2]), weights(model.decoder)
     train_adain(model, crops, style, config=AdaINTrainConfig(batch_size=4, lr=1e-3), **kw)
     results["adain"] = {"weights": weights(model.decoder), "start": start, "out": outputs(lambda c: model(c, style[:2])[0], crops[:2]), "before": before}
+
+    torch.manual_seed(0)
+    ddpm = DDPM(DDPMConfig.tiny())
+    start = weights(ddpm)
+    x8 = x_a[:32, :, ::2, ::2]  # (32, 1, 8, 8): the tiny U-Net's size
+    train_ddpm(ddpm, x8, config=DDPMTrainConfig(batch_size=4, lr=1e-3, warmup=1), steps=STEPS, fit=FitOptions(progress=False, distributed=info))
+    results["ddpm"] = {"weights": weights(ddpm), "start": start}
 
     torch.manual_seed(0)  # the seed train_digits_classifier starts from
     start = weights(DigitsClassifier(ClassifierConfig()))

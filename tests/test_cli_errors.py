@@ -136,7 +136,7 @@ def test_train_any_image_model_on_an_own_folder_then_sample(image_folder, tmp_pa
     import genlearn
 
     monkeypatch.setenv("GENLEARN_PROFILE", "smoke")
-    for model in ("dcgan", "vae"):
+    for model in ("dcgan", "vae", "ddpm"):
         run = tmp_path / model
         assert main(["train", model, "--data", str(image_folder), "--steps", "2", "--out", str(run)]) == 0
         images = genlearn.load(run).sample(4)

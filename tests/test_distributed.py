@@ -131,7 +131,7 @@ def largest(a: dict, b: dict) -> float:
     return max((a[k] - b[k]).abs().max().item() for k in a)
 
 
-@pytest.mark.parametrize("family", ["cyclegan", "pix2pix", "stylegan", "fast-style", "adain", "classifier"])
+@pytest.mark.parametrize("family", ["cyclegan", "pix2pix", "stylegan", "fast-style", "adain", "classifier", "ddpm"])
 def test_ddp_keeps_the_replicas_of_every_family_identical(families, family):
     """Each rank trains on its own half of every batch (and its own noise, dropout and shifts); DDP averages every
     gradient, so the replicas stay the same. Without DDP they part after one step (the two halves differ)."""
@@ -156,7 +156,7 @@ def test_two_processes_compute_what_one_process_learns_from_the_same_global_batc
     assert moved > 0.5 and diff < (0.01 if family == "fast-style" else 1e-4) * moved
 
 
-@pytest.mark.parametrize("model", ["classifier", "cyclegan", "pix2pix", "stylegan", "fast-style", "adain"])
+@pytest.mark.parametrize("model", ["classifier", "cyclegan", "pix2pix", "stylegan", "fast-style", "adain", "ddpm"])
 def test_every_recipe_trains_under_torchrun(tmp_path, model):
     """The command line's recipe under torchrun: rank 0 alone writes the run (a checkpoint that genlearn.load reads)."""
     out = tmp_path / "run"
