@@ -1,6 +1,6 @@
 """The forward process in closed form, its posterior, and the network's three parameterizations.
 
-Ho, Jain & Abbeel (2020):
+Ho, Jain & Abbeel (2020)::
 
     Eq. 4:     q(x_t | x_0) = N(x_t; sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I),  i.e.  x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps
     Eqs. 6-7:  q(x_{t-1} | x_t, x_0) = N(mu_tilde, beta_tilde_t I),

@@ -207,7 +207,7 @@ def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7
 
 
 def step_of_sigma(schedule: NoiseSchedule, sigma: torch.Tensor | float) -> torch.Tensor:
-    """The fractional step index whose noise level is ``sigma``: the inverse of :meth:`NoiseSchedule.alpha_bar_at`,
+    """The fractional step index whose noise level is ``sigma``: the inverse of :meth:`~genlearn.diffusion.schedules.NoiseSchedule.alpha_bar_at`,
     which interpolates log sigma linearly between neighbouring steps (sigma = sqrt((1 - ab) / ab), Karras et al. 2022
     Table 1's VP column). Integer indices come back at the table's sigmas.
 

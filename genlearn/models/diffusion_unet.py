@@ -144,7 +144,7 @@ class DiffusionUNetConfig(SavedConfig):
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "DiffusionUNetConfig":
-        """The config back from :meth:`to_dict`'s dict, after JSON turned its tuples into lists."""
+        """The config back from ``to_dict``'s dict, after JSON turned its tuples into lists."""
         d = dict(d)
         for name in ("channel_mults", "attention_resolutions"):
             if name in d:
