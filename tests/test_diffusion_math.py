@@ -336,3 +336,14 @@ def test_every_public_function_documents_its_chapter(module):
         doc = inspect.getdoc(getattr(module, name)) or ""
         assert doc.rstrip().endswith("Chapter 13."), f"{module.__name__}.{name}"
         assert "Args:" in doc, f"{module.__name__}.{name} has no Args section"
+
+
+def test_gather_reads_integer_steps_and_refuses_fractional_ones():
+    from genlearn.diffusion import NoiseSchedule, gather
+
+    s = NoiseSchedule.linear(100)
+    out = gather(s.betas, torch.tensor([0, 99]), torch.zeros(2, 1, 2, 2))
+    assert out.shape == (2, 1, 1, 1) and out.flatten().tolist() == pytest.approx([s.betas[0].item(), s.betas[99].item()])
+    assert gather(s.betas, torch.tensor([3.0]), torch.zeros(1, 2)).item() == pytest.approx(s.betas[3].item())
+    with pytest.raises(ValueError, match="integer step indices"):
+        gather(s.betas, torch.tensor([0.5]), torch.zeros(1, 2))

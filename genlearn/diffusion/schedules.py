@@ -140,10 +140,9 @@ def gather(table: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Te
 
     Chapter 13.
     """
-    values = table[t.long().cpu()] if not t.is_floating_point() or bool((t == t.round()).all()) else None
-    if values is None:
+    if t.is_floating_point() and not bool((t == t.round()).all()):
         raise ValueError("gather takes integer step indices; for fractional t use NoiseSchedule.alpha_bar_at")
-    return values.to(device=like.device, dtype=like.dtype).view(-1, *([1] * (like.dim() - 1)))
+    return table[t.long().cpu()].to(device=like.device, dtype=like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
 
 __all__ = ["NoiseSchedule", "cosine_betas", "gather", "linear_betas"]
