@@ -52,6 +52,18 @@ def test_config_round_trips_through_json_and_refuses_nonsense():
         DDPMConfig(timesteps=1)
 
 
+@pytest.mark.parametrize("size, channels", [(16, 1), (32, 3), (64, 3)])
+def test_the_recipe_predicts_v_in_every_profile(size, channels):
+    """Profiles change sizes only: the parameterization chapter 13 chose is the same in smoke, cpu and gpu."""
+    from genlearn.recipes.ddpm import PARAMETERIZATION, ddpm_config
+
+    configs = {p: ddpm_config(size, channels, profile=p) for p in ("smoke", "cpu", "gpu")}
+    assert PARAMETERIZATION == "v"
+    assert {c.parameterization for c in configs.values()} == {"v"}
+    assert all(c.unet.image_size == size and c.unet.in_channels == channels for c in configs.values())
+    assert configs["cpu"] == DDPMConfig.digits(width=16, parameterization="v") or size != 16
+
+
 @pytest.mark.parametrize("sampler, steps", [("ddim", 5), ("ddpm", None), ("heun", 4)])
 def test_every_sampler_gives_images_in_range_and_a_seed_repeats_them(sampler, steps):
     model = perturbed(tiny_model())

@@ -1,13 +1,15 @@
 """Recipe ``python -m genlearn train ddpm``: a denoising diffusion model (Ho, Jain & Abbeel 2020) on an image dataset.
 
 The network predicts v (``PARAMETERIZATION``, chosen in chapter 13). The digits train at 16x16 with
-:meth:`DDPMConfig.digits` (width 16 in the cpu profile, about 5 minutes on 2 cores, like chapter 2's DCGAN) and :meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual
-blocks per level and its optimization (:class:`DDPMTrainConfig`'s defaults). Sample with
+:meth:`DDPMConfig.digits` (width 16 in the cpu profile, about 5 minutes on 2 cores, like chapter 2's DCGAN) and
+:meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual blocks per level and its
+optimization (:class:`DDPMTrainConfig`'s defaults). Sample with
 ``python -m genlearn sample RUN --sampler ddim --steps 50``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from genlearn.data import get_dataset
@@ -26,26 +28,27 @@ PARAMETERIZATION = "v"
 
 
 def ddpm_config(size: int, channels: int, *, profile: str | None = None) -> DDPMConfig:
-    """The profile's diffusion model for images of ``size`` pixels and ``channels`` (sizes only, one code path)."""
+    """The profile's diffusion model for images of ``size`` pixels and ``channels`` (sizes only, one code path), predicting
+    ``PARAMETERIZATION`` in every profile."""
+    return replace(_network_size(size, channels, profile=profile), parameterization=PARAMETERIZATION)
+
+
+def _network_size(size: int, channels: int, *, profile: str | None) -> DDPMConfig:
+    """The U-Net's size and the number of steps by profile and image size."""
     if size == 16 and channels == 1:  # the digits
-        return pick(profile=profile, smoke=DDPMConfig.digits(width=8, timesteps=100, parameterization=PARAMETERIZATION),
-                    cpu=DDPMConfig.digits(width=16, parameterization=PARAMETERIZATION),
+        return pick(profile=profile, smoke=DDPMConfig.digits(width=8, timesteps=100), cpu=DDPMConfig.digits(width=16),
                     gpu=DDPMConfig(unet=DiffusionUNetConfig(image_size=16, in_channels=1, width=64, channel_mults=(1, 2, 2),
-                                                            num_res_blocks=2, attention_resolutions=(4,), dropout=0.1),
-                                   parameterization=PARAMETERIZATION))  # fmt: skip
+                                                            num_res_blocks=2, attention_resolutions=(4,), dropout=0.1)))  # fmt: skip
     deep = size >= 32
     mults = (1, 2, 2, 2) if deep else (1, 2, 2)
     smallest = size // 2 ** (len(mults) - 1)
     return pick(profile=profile,
         smoke=DDPMConfig(unet=DiffusionUNetConfig(image_size=size, in_channels=channels, width=8, channel_mults=(1, 2), num_res_blocks=1,
-                                                  attention_resolutions=(size // 2,), dropout=0.0, norm_groups=8), timesteps=100,
-                         parameterization=PARAMETERIZATION),
+                                                  attention_resolutions=(size // 2,), dropout=0.0, norm_groups=8), timesteps=100),
         cpu=DDPMConfig(unet=DiffusionUNetConfig(image_size=size, in_channels=channels, width=32, channel_mults=mults, num_res_blocks=1,
-                                                attention_resolutions=(smallest,), dropout=0.0, norm_groups=8),
-                       parameterization=PARAMETERIZATION),
+                                                attention_resolutions=(smallest,), dropout=0.0, norm_groups=8)),
         gpu=DDPMConfig(unet=DiffusionUNetConfig(image_size=size, in_channels=channels, width=128, channel_mults=mults, num_res_blocks=2,
-                                                attention_resolutions=(16 if size >= 32 else smallest,), dropout=0.1),
-                       parameterization=PARAMETERIZATION),
+                                                attention_resolutions=(16 if size >= 32 else smallest,), dropout=0.1)),
     )  # fmt: skip
 
 
