@@ -38,7 +38,7 @@ import torch
 
 from genlearn.data.image_files import read_image, write_image
 from genlearn.recipes import MODELS, UsageError, recipe
-from genlearn.runtime import PROFILES
+from genlearn.runtime import PROFILES, cap
 from genlearn.train.precision import Precision
 from genlearn.train.loop import UnevenBatchError
 
@@ -292,6 +292,10 @@ def diffusion_options(args, model: torch.nn.Module, name: str) -> dict:
     options: dict = {"sampler": sampler, "progress": True}
     if sampler != "ddpm" and args.steps is not None:
         options["steps"] = args.steps
+    elif sampler != "ddpm":  # the sampler's default, cut by $GENLEARN_MAX_STEPS in a dry run (a gpu-size U-Net on a CPU)
+        from genlearn.models.ddpm import DEFAULT_STEPS
+
+        options["steps"] = cap(DEFAULT_STEPS[sampler], at_least=2)
     if args.eta is not None:
         options["eta"] = args.eta
     return options

@@ -203,6 +203,24 @@ def test_the_command_line_trains_samples_and_refuses_mistakes_in_one_sentence(tm
         assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr, (args, result.stderr[-500:])
 
 
+def test_the_default_sampler_steps_are_cut_only_by_a_dry_runs_step_cap(monkeypatch):
+    """A dry run (GENLEARN_MAX_STEPS) of a gpu-size U-Net on a CPU must not take DDIM's 50 steps over 1,800 samples."""
+    import argparse
+
+    from genlearn.cli import diffusion_options
+
+    model = tiny_model()
+    args = lambda **kw: argparse.Namespace(**{"sampler": None, "steps": None, "eta": None, "run": "run", **kw})  # noqa: E731
+    monkeypatch.delenv("GENLEARN_MAX_STEPS", raising=False)
+    assert diffusion_options(args(), model, "ddpm")["steps"] == 50
+    assert diffusion_options(args(sampler="heun"), model, "ddpm")["steps"] == 18
+    assert "steps" not in diffusion_options(args(sampler="ddpm"), model, "ddpm")  # all T steps, always
+    monkeypatch.setenv("GENLEARN_MAX_STEPS", "3")
+    assert diffusion_options(args(), model, "ddpm")["steps"] == 3
+    assert diffusion_options(args(sampler="heun"), model, "ddpm")["steps"] == 3
+    assert diffusion_options(args(steps=7), model, "ddpm")["steps"] == 7  # asked for: not cut
+
+
 def test_the_warmup_raises_the_learning_rate_linearly_then_holds_it():
     from genlearn.train.schedules import linear_warmup
 
