@@ -445,6 +445,41 @@ def test_the_unblend_head_recovers_the_photo_under_a_semi_transparent_mark_from_
     assert model.G.unblend and model.G.head[-1].out_channels == 5  # b (3), s, gate
 
 
+def test_an_image_whose_gate_opens_on_fewer_pixels_than_min_mark_pixels_passes_through_whole():
+    torch.manual_seed(0)
+    g = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, blend=True, unblend=True, gate_threshold=0.7, min_mark_pixels=10)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    open_pixels = torch.zeros(2, 1, 16, 16, dtype=torch.bool)
+    open_pixels[0, :, 2:4, 2:7] = True  # image 0: 10 pixels open (a mark's size)
+    open_pixels[1, :, 9:12, 9:12] = True  # image 1: 9 pixels open (a false alarm)
+    logit = torch.where(open_pixels, torch.tensor(3.0), torch.tensor(-3.0))  # sigmoid 0.95 and 0.05
+
+    class Known(nn.Module):  # b = 0.3, s = 0 and the gate above
+        def forward(self, features):
+            return torch.cat([torch.full_like(x, 0.3), torch.zeros_like(logit), logit], dim=1)
+
+    g.head = Known()
+    g.eval()
+    with torch.no_grad():
+        out = g(x)
+        assert torch.equal(out[1], x[1])  # 9 < 10: untouched, bit for bit
+        changed = (out[0] != x[0]).any(0)
+        assert torch.equal(changed, open_pixels[0, 0] & (x[0] < 0.7).any(0)) and changed.sum() > 0  # where the gate opened
+        g.min_mark_pixels = 0  # no rule: both images change
+        assert not torch.equal(g(x)[1], x[1])
+        g.train()  # training: soft gates, no threshold, no rule
+        g.min_mark_pixels = 10
+        assert not torch.equal(g(x)[1], x[1])
+    with pytest.raises(ValueError, match="min_mark_pixels"):
+        Pix2PixConfig(blend=True, unblend=True, min_mark_pixels=5)  # no gate_threshold
+    with pytest.raises(ValueError, match="min_mark_pixels"):
+        Pix2PixConfig(blend=True, unblend=True, gate_threshold=0.7, min_mark_pixels=-1)
+    with pytest.raises(ValueError, match="min_mark_pixels"):
+        UnetGenerator(3, 3, blend=True, min_mark_pixels=5)
+    cfg = Pix2PixConfig(image_size=16, g_width=4, depth=3, d_width=4, d_layers=1, blend=True, unblend=True, gate_threshold=0.7, min_mark_pixels=12)
+    assert Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict())).G.min_mark_pixels == 12  # saved with the run
+
+
 def test_the_mark_mask_loss_is_the_gates_bce_against_the_pixels_a_mark_changed():
     from genlearn.losses import mark_mask_loss
 

@@ -68,6 +68,11 @@ class Pix2PixConfig(SavedConfig):
             biases start at 0). In eval mode ``g`` is 0 below ``gate_threshold`` and 1 above it. (A head that predicted
             ``a`` and ``k`` and divided by ``1 - a`` learned ``a = 0`` in a trial: while ``k`` is wrong every
             ``a > 0`` costs, and ``k`` learns only through ``a``.)
+        min_mark_pixels: with ``unblend`` and a ``gate_threshold``, in eval mode an image whose gate opens on fewer
+            pixels than this is returned untouched, bit for bit (0: no such rule). On clean photos a remover's gate
+            opens on a few scattered edges that look like strokes; a mark covers more pixels than they do, so a
+            minimum size shuts those false alarms and leaves marks smaller than it in place. Counted on the image as
+            the U-Net sees it (``translate`` pads it to a multiple of ``2 ** depth``).
 
     Checkpoints saved before ``skips`` and ``conditional`` existed load with both True, which is what they trained.
 
@@ -89,6 +94,7 @@ class Pix2PixConfig(SavedConfig):
     gate_bias: float = -6.0
     gate_threshold: float = 0.0
     unblend: bool = False
+    min_mark_pixels: int = 0
 
     def __post_init__(self) -> None:
         check_at_least(self, 1, "in_channels", "out_channels", "g_width", "d_width")
@@ -102,6 +108,10 @@ class Pix2PixConfig(SavedConfig):
             raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {self.in_channels}, {self.out_channels} and residual={self.residual}")
         if self.unblend and not self.blend:
             raise ValueError("unblend is a kind of blend head: it needs blend=True")
+        if self.min_mark_pixels and not (self.unblend and self.gate_threshold > 0):
+            raise ValueError(f"min_mark_pixels counts the pixels an unblend head's thresholded gate opens on: it needs unblend=True and gate_threshold > 0, got {self.unblend} and {self.gate_threshold}")
+        if self.min_mark_pixels < 0:
+            raise ValueError(f"min_mark_pixels must be >= 0, got {self.min_mark_pixels}")
         if not 0 <= self.gate_threshold < 1:
             raise ValueError(f"gate_threshold is a weight m in [0, 1) below which a pixel passes through, got {self.gate_threshold}")
         if self.image_size % 2**self.depth:
@@ -153,10 +163,13 @@ class UnetGenerator(nn.Module):
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, depth: int = 8, dropout: float = 0.5,
                  residual: bool = False, skips: bool = True, blend: bool = False, gate_bias: float = -6.0,
-                 gate_threshold: float = 0.0, unblend: bool = False):  # fmt: skip
+                 gate_threshold: float = 0.0, unblend: bool = False, min_mark_pixels: int = 0):  # fmt: skip
         super().__init__()
         if unblend and not blend:
             raise ValueError("unblend is a kind of blend head: it needs blend=True")
+        if min_mark_pixels and not (unblend and gate_threshold > 0):
+            raise ValueError("min_mark_pixels counts the pixels an unblend head's thresholded gate opens on: it needs unblend=True and gate_threshold > 0")
+        self.min_mark_pixels = min_mark_pixels
         self.unblend = unblend
         if blend and (residual or in_channels != out_channels):
             raise ValueError(f"blend mixes the input with a predicted colour: it needs in_channels == out_channels and residual=False, got {in_channels}, {out_channels} and residual={residual}")
@@ -225,6 +238,8 @@ class UnetGenerator(nn.Module):
             gate = torch.sigmoid(g)
             if not self.training and self.gate_threshold > 0:
                 gate = (gate >= self.gate_threshold).to(x.dtype)  # 0: the input pixel, exactly; 1: undo the mark
+                if self.min_mark_pixels:  # an image with fewer open pixels than a mark covers: passed through whole
+                    gate = gate * (gate.flatten(1).sum(1) >= self.min_mark_pixels).to(x.dtype).view(-1, 1, 1, 1)
             out = (x + gate * (s * x + b)).clamp(-1, 1)  # s = a / (1 - a), b = -s k undo x = (1 - a) y + a k
             return (out, g.expand_as(x)) if with_gate else out
         if self.blend:
@@ -279,7 +294,7 @@ class Pix2Pix(nn.Module):
         super().__init__()
         self.config = c = config
         self.G = UnetGenerator(c.in_channels, c.out_channels, c.g_width, c.depth, c.dropout, c.residual, c.skips, c.blend,
-                               c.gate_bias, c.gate_threshold, c.unblend)  # fmt: skip
+                               c.gate_bias, c.gate_threshold, c.unblend, c.min_mark_pixels)  # fmt: skip
 
     def forward(self, x: torch.Tensor, *, with_gate: bool = False):
         """x (N, in_channels, S, S) -> (N, out_channels, S, S); ``with_gate``: also the blend head's logits."""
