@@ -480,6 +480,16 @@ def test_an_image_whose_gate_opens_on_fewer_pixels_than_min_mark_pixels_passes_t
     assert Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict())).G.min_mark_pixels == 12  # saved with the run
 
 
+def test_the_removers_minimum_mark_is_the_same_share_of_the_crop_at_every_size():
+    from genlearn.models.pix2pix import MIN_MARK_PIXELS_128
+
+    assert Pix2PixConfig.remover(image_size=128).min_mark_pixels == MIN_MARK_PIXELS_128 > 0
+    for size in (64, 256):  # marks are drawn to the crop's scale, so their area goes with the square of the side
+        share = Pix2PixConfig.remover(image_size=size, depth=6).min_mark_pixels / size**2
+        assert share == pytest.approx(MIN_MARK_PIXELS_128 / 128**2, rel=0.01)
+    assert Pix2PixConfig.remover(image_size=16, width=4, depth=3).min_mark_pixels >= 1  # the smoke profile's crops keep a rule
+
+
 def test_the_mark_mask_loss_is_the_gates_bce_against_the_pixels_a_mark_changed():
     from genlearn.losses import mark_mask_loss
 
