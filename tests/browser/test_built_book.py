@@ -90,7 +90,7 @@ class Browser:
             if "DevTools listening on" in line:
                 url = line.split("DevTools listening on", 1)[1].strip()
         assert url, "Chromium did not start its DevTools endpoint"
-        self.ws = websocket.create_connection(url, timeout=60)
+        self.ws = websocket.create_connection(url, timeout=60, suppress_origin=True)  # Chromium 111+ refuses a DevTools socket with an Origin it was not told to allow
         self.next_id = 0
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
