@@ -208,12 +208,13 @@ def test_the_default_sampler_steps_are_cut_only_by_a_dry_runs_step_cap(monkeypat
     import argparse
 
     from genlearn.cli import diffusion_options
+    from genlearn.models.ddpm import DEFAULT_STEPS
 
     model = tiny_model()
     args = lambda **kw: argparse.Namespace(**{"sampler": None, "steps": None, "eta": None, "run": "run", **kw})  # noqa: E731
     monkeypatch.delenv("GENLEARN_MAX_STEPS", raising=False)
-    assert diffusion_options(args(), model, "ddpm")["steps"] == 50
-    assert diffusion_options(args(sampler="heun"), model, "ddpm")["steps"] == 18
+    assert diffusion_options(args(), model, "ddpm")["steps"] == DEFAULT_STEPS["ddim"] > 3  # DDIM is the default sampler
+    assert diffusion_options(args(sampler="heun"), model, "ddpm")["steps"] == DEFAULT_STEPS["heun"] > 3
     assert "steps" not in diffusion_options(args(sampler="ddpm"), model, "ddpm")  # all T steps, always
     monkeypatch.setenv("GENLEARN_MAX_STEPS", "3")
     assert diffusion_options(args(), model, "ddpm")["steps"] == 3

@@ -476,6 +476,8 @@ def test_an_image_whose_gate_opens_on_fewer_pixels_than_min_mark_pixels_passes_t
         Pix2PixConfig(blend=True, unblend=True, gate_threshold=0.7, min_mark_pixels=-1)
     with pytest.raises(ValueError, match="min_mark_pixels"):
         UnetGenerator(3, 3, blend=True, min_mark_pixels=5)
+    with pytest.raises(ValueError, match="min_mark_pixels must be >= 0"):
+        UnetGenerator(3, 3, blend=True, unblend=True, gate_threshold=0.7, min_mark_pixels=-1)
     cfg = Pix2PixConfig(image_size=16, g_width=4, depth=3, d_width=4, d_layers=1, blend=True, unblend=True, gate_threshold=0.7, min_mark_pixels=12)
     assert Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict())).G.min_mark_pixels == 12  # saved with the run
 

@@ -174,6 +174,8 @@ class UnetGenerator(nn.Module):
             raise ValueError("unblend is a kind of blend head: it needs blend=True")
         if min_mark_pixels and not (unblend and gate_threshold > 0):
             raise ValueError("min_mark_pixels counts the pixels an unblend head's thresholded gate opens on: it needs unblend=True and gate_threshold > 0")
+        if min_mark_pixels < 0:
+            raise ValueError(f"min_mark_pixels must be >= 0, got {min_mark_pixels}")
         self.min_mark_pixels = min_mark_pixels
         self.unblend = unblend
         if blend and (residual or in_channels != out_channels):
