@@ -128,6 +128,23 @@ def test_faint_tiled_marks_are_faint_and_cover_every_crop():
     assert (x - y).abs().amax() <= 0.6 * 2 + 1e-6  # opacity at most 0.6: a pixel moves at most 60% of the way
 
 
+def test_broad_faint_marks_are_the_training_procedure_limited_as_faint_tiled_is(monkeypatch):
+    broad, faint, limited = (data.MARK_STYLES[k] for k in ("broad", "faint-tiled", "broad-faint"))
+    assert limited["fonts"] == broad["fonts"] and limited["texts"] == broad["texts"] and limited["codes"]
+    assert (limited["opacity"], limited["size"], limited["tiled"]) == (faint["opacity"], faint["size"], faint["tiled"])
+    x, y = data.watermark_pairs("test", n=24, size=64, seed=1, marks="broad-faint")
+    covered = ((x - y).abs().amax(1) > 2 / 255).float().mean((1, 2))  # (N,) share of pixels a mark touches
+    assert covered.min() > 0.05 and (x - y).abs().amax() <= 0.6 * 2 + 1e-6  # a faint grid over every crop
+    lattices, draw = [], data.watermarks._layered_marks  # drawn by the "broad" procedure: no brick-wise rows
+    monkeypatch.setattr(data.watermarks, "_layered_marks", lambda *a, brick: lattices.append(brick) or draw(*a, brick=brick))
+    for marks in ("broad-faint", "broad", "faint-tiled"):
+        data.watermark_pairs("test", n=2, size=16, seed=1, marks=marks)
+    assert lattices == [False, False, False, False, True, True]
+    from genlearn.metrics.watermarks import REMOVAL_TESTS
+
+    assert REMOVAL_TESTS["faint tiled, training fonts"] == ("test", "broad-faint", 0.0)
+
+
 def test_the_unseen_procedure_shares_no_font_or_text_with_broad_and_draws_what_broad_never_shows():
     broad = data.MARK_STYLES["broad"]
     for name in ("unseen", "faint-tiled"):

@@ -15,6 +15,8 @@ over them. The clean crop is the target and is never touched. The mark sets (:da
   rectangular stamps -- so that a model can be scored on marks made differently from the ones it learned from.
 * ``"faint-tiled"``: the "unseen" procedure limited to what a new user tried on the first edition's remover: faint
   (opacity 0.3 to 0.6), tiled and rotated marks in the STIX fonts, light and dark grey.
+* ``"broad-faint"``: the "broad" procedure limited as "faint-tiled" is (its opacity, sizes and tiling), in the
+  training fonts and texts: beside "faint-tiled" it tells what faint tiled marks cost from what unseen fonts cost.
 
 ``unmarked`` leaves that share of the crops clean (``x == y``), so that a model also learns to leave a clean photo
 alone; ``unmarked=1.0`` gives the same crops without any mark, which a remover must return unchanged. ``scale`` is
@@ -96,7 +98,9 @@ MARK_STYLES = {
         "tiled": 1.0,
     },
 }
-MARK_SETS = ("train", "held-out", "broad", "unseen", "faint-tiled")
+MARK_STYLES["broad-faint"] = {**MARK_STYLES["broad"], **{k: MARK_STYLES["faint-tiled"][k] for k in ("opacity", "size", "tiled")}}
+MARK_SETS = ("train", "held-out", "broad", "unseen", "faint-tiled", "broad-faint")
+_TRAINING_PROCEDURE = ("broad", "broad-faint")  # drawn as "broad" is; the others by the "unseen" procedure
 BACKGROUNDS = ("photos", "varied")
 VARIED_TEXTURES = ("brick", "grass", "gravel")  # the textures AdaIN trains on too (chapter 10)
 
@@ -212,7 +216,8 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
         split: "train" or "test" photos (:func:`genlearn.data.list_photos`).
         n: number of pairs; size: crop side in pixels.
         seed: the draws of crops and marks (the crops are the same for every ``marks``).
-        marks: "train", "held-out", "broad", "unseen" or "faint-tiled" (:data:`MARK_STYLES`; see the module's text).
+        marks: "train", "held-out", "broad", "unseen", "faint-tiled" or "broad-faint" (:data:`MARK_STYLES`; see the
+            module's text).
         scale: the crop side that photos and marks are sized for (default ``size``): photos are resized so
             their shorter side is ``4 * scale`` (a crop shows a part of a scene, not a thumbnail of it) and
             the mark heights of "broad", "unseen" and "faint-tiled" are fractions of ``scale``.
@@ -251,7 +256,7 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
             marked[i] = _single_marks(clean[i], rng, style)
             continue
         for _ in range(10):  # a single mark can fall beside a small crop: draw again until a pixel changes
-            marked[i] = _layered_marks(clean[i], rng, style, scale, brick=marks != "broad")
+            marked[i] = _layered_marks(clean[i], rng, style, scale, brick=marks not in _TRAINING_PROCEDURE)
             if (marked[i] != clean[i]).any():
                 break
     return to_tensor(marked), to_tensor(clean)
