@@ -77,8 +77,8 @@ def get_paired(name: str, split: str = "train", size: int = 64, n: int | None = 
         split: "train" or "test" (for archives and folders: the subfolder, e.g. "val").
         size: image side (crops of the offline photos; archives and folders are resized).
         n: pairs of an offline set (default :data:`PAIRED_COUNT` of the split, seed 0 for train, 1 for test).
-        marks: the watermark styles (watermarks only): "train", "held-out", "broad", "unseen" or "faint-tiled"
-            (:data:`~genlearn.data.watermarks.MARK_STYLES`).
+        marks: the watermark styles (watermarks only): "train", "held-out", "broad", "unseen", "faint-tiled" or
+            "broad-faint" (:data:`~genlearn.data.watermarks.MARK_STYLES`).
         direction: for archives and folders, "AtoB" (left -> right) or "BtoA"; default the paper's
             (:data:`ARCHIVE_DIRECTION`: labels -> photo for facades), else "AtoB".
         scale, unmarked, backgrounds: watermarks only: the crop side that photos and marks are sized for (default
