@@ -135,11 +135,11 @@ def test_broad_faint_marks_are_the_training_procedure_limited_as_faint_tiled_is(
     x, y = data.watermark_pairs("test", n=24, size=64, seed=1, marks="broad-faint")
     covered = ((x - y).abs().amax(1) > 2 / 255).float().mean((1, 2))  # (N,) share of pixels a mark touches
     assert covered.min() > 0.05 and (x - y).abs().amax() <= 0.6 * 2 + 1e-6  # a faint grid over every crop
-    lattices, draw = [], data.watermarks._layered_marks  # drawn by the "broad" procedure: no brick-wise rows
-    monkeypatch.setattr(data.watermarks, "_layered_marks", lambda *a, brick: lattices.append(brick) or draw(*a, brick=brick))
-    for marks in ("broad-faint", "broad", "faint-tiled"):
-        data.watermark_pairs("test", n=2, size=16, seed=1, marks=marks)
-    assert lattices == [False, False, False, False, True, True]
+    lattices, draw = set(), data.watermarks._layered_marks  # drawn by the "broad" procedure: no brick-wise rows
+    monkeypatch.setattr(data.watermarks, "_layered_marks", lambda *a, brick: lattices.add((a[2]["fonts"], brick)) or draw(*a, brick=brick))
+    for marks in ("broad-faint", "broad", "faint-tiled", "unseen"):
+        data.watermark_pairs("test", n=4, size=16, seed=1, marks=marks)
+    assert lattices == {(broad["fonts"], False), (faint["fonts"], True)}  # broad and broad-faint square, the others brick-wise
     from genlearn.metrics.watermarks import REMOVAL_TESTS
 
     assert REMOVAL_TESTS["faint tiled, training fonts"] == ("test", "broad-faint", 0.0)

@@ -88,6 +88,7 @@ MARK_STYLES = {
         "tinted": 0.5,  # share of marks in a colour instead of grey
         "outlined": 0.4,  # share of marks drawn as hollow outlines
         "stamp": 0.3,  # share of single marks framed by a rectangle
+        "brick": True,  # the "unseen" procedure: staggered rows, stamps instead of ring logos
     },
     "faint-tiled": {
         "process": "layers",
@@ -96,11 +97,11 @@ MARK_STYLES = {
         "opacity": (0.3, 0.6),
         "size": (0.07, 0.2),
         "tiled": 1.0,
+        "brick": True,
     },
 }
 MARK_STYLES["broad-faint"] = {**MARK_STYLES["broad"], **{k: MARK_STYLES["faint-tiled"][k] for k in ("opacity", "size", "tiled")}}
 MARK_SETS = ("train", "held-out", "broad", "unseen", "faint-tiled", "broad-faint")
-_TRAINING_PROCEDURE = ("broad", "broad-faint")  # drawn as "broad" is; the others by the "unseen" procedure
 BACKGROUNDS = ("photos", "varied")
 VARIED_TEXTURES = ("brick", "grass", "gravel")  # the textures AdaIN trains on too (chapter 10)
 
@@ -256,7 +257,7 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
             marked[i] = _single_marks(clean[i], rng, style)
             continue
         for _ in range(10):  # a single mark can fall beside a small crop: draw again until a pixel changes
-            marked[i] = _layered_marks(clean[i], rng, style, scale, brick=marks not in _TRAINING_PROCEDURE)
+            marked[i] = _layered_marks(clean[i], rng, style, scale, brick=style.get("brick", False))
             if (marked[i] != clean[i]).any():
                 break
     return to_tensor(marked), to_tensor(clean)
