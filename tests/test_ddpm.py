@@ -53,15 +53,15 @@ def test_config_round_trips_through_json_and_refuses_nonsense():
 
 
 @pytest.mark.parametrize("size, channels", [(16, 1), (32, 3), (64, 3)])
-def test_the_recipe_predicts_v_in_every_profile(size, channels):
-    """Profiles change sizes only: the parameterization chapter 13 chose is the same in smoke, cpu and gpu."""
-    from genlearn.recipes.ddpm import PARAMETERIZATION, ddpm_config
+def test_the_recipe_predicts_v_on_the_cosine_schedule_in_every_profile(size, channels):
+    """Profiles change sizes only: the parameterization and schedule chapter 13 chose are the same in smoke, cpu and gpu."""
+    from genlearn.recipes.ddpm import PARAMETERIZATION, SCHEDULE, ddpm_config
 
     configs = {p: ddpm_config(size, channels, profile=p) for p in ("smoke", "cpu", "gpu")}
-    assert PARAMETERIZATION == "v"
-    assert {c.parameterization for c in configs.values()} == {"v"}
+    assert (PARAMETERIZATION, SCHEDULE) == ("v", "cosine")
+    assert {(c.parameterization, c.schedule) for c in configs.values()} == {("v", "cosine")}
     assert all(c.unet.image_size == size and c.unet.in_channels == channels for c in configs.values())
-    assert configs["cpu"] == DDPMConfig.digits(width=16, parameterization="v") or size != 16
+    assert configs["cpu"] == DDPMConfig.digits(width=16, schedule="cosine", parameterization="v") or size != 16
 
 
 @pytest.mark.parametrize("sampler, steps", [("ddim", 5), ("ddpm", None), ("heun", 4)])
