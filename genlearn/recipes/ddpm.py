@@ -1,9 +1,9 @@
 """Recipe ``python -m genlearn train ddpm``: a denoising diffusion model (Ho, Jain & Abbeel 2020) on an image dataset.
 
-The network predicts v (``PARAMETERIZATION``) on the cosine schedule (``SCHEDULE``), both chosen in chapter 13. The digits train at 16x16 with
-:meth:`DDPMConfig.digits` (width 16 in the cpu profile, about 5 minutes on 2 cores, like chapter 2's DCGAN) and
-:meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual blocks per level and its
-optimization (:class:`DDPMTrainConfig`'s defaults). Sample with
+The network predicts v (``PARAMETERIZATION``) on the cosine schedule (``SCHEDULE``), both chosen in chapter 13. The
+digits train at 16x16 with :meth:`DDPMConfig.digits` (width 16 in the cpu profile, about 5 minutes on 2 cores, like
+chapter 2's DCGAN) and :meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual
+blocks per level and its optimization (:class:`DDPMTrainConfig`'s defaults). Sample with
 ``python -m genlearn sample RUN --sampler ddim --steps 50``.
 """
 
