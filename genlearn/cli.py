@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--truncation", type=float, default=None, help="stylegan: the truncation psi in [0, 1] (1 = none, the default)")
     s.add_argument("--sampler", choices=("ddpm", "ddim", "heun"), default=None,
                    help="ddpm runs: ddim (the default: 50 steps, eta 0), ddpm (Algorithm 2, all T steps) or heun (the "
-                        "probability-flow ODE, 18 steps = 35 network evaluations)")  # fmt: skip
+                        "probability-flow ODE from Karras et al.'s sigma_max of 80, 18 steps = 35 network evaluations)")  # fmt: skip
     s.add_argument("--steps", type=int, default=None, help="ddpm runs: the sampler's steps (ddim: default 50; heun: default 18; ddpm takes all T)")
     s.add_argument("--eta", type=float, default=None, help="ddpm runs, ddim sampler: the noise per step in [0, 1] (0 = deterministic, the default; 1 = DDPM's posterior variance)")
 

@@ -11,6 +11,7 @@ import torch
 from genlearn.diffusion import samplers
 from genlearn.diffusion.samplers import (
     SAMPLERS,
+    SIGMA_MAX,
     ddim_sample,
     ddpm_sample,
     heun_sample,
@@ -220,7 +221,7 @@ def test_heun_second_order_euler_first_order(sched1000):
     Euler step from sigma_min to 0, x = D(x(sigma_min); sigma_min), whose error no step count removes, so the
     reference is that step applied to the exact x(sigma_min)."""
     denoise = gaussian_denoiser(sched1000)
-    smin, smax = sched1000.sigmas[0].item(), sched1000.sigmas[-1].item()
+    smin, smax = sched1000.sigmas[0].item(), min(sched1000.sigmas[-1].item(), SIGMA_MAX)
     x_T = torch.randn(16, 2, generator=gen(7), dtype=torch.float64)
     x_start = x_T * smax
     x_min = M + (x_start - M) * (S**2 + smin**2).sqrt() / (S**2 + smax**2).sqrt()  # exact x(sigma_min)
@@ -242,6 +243,27 @@ def test_heun_second_order_euler_first_order(sched1000):
     assert heun_err[0] / heun_err[1] > 3.0, heun_err
     assert 1.5 < euler_err[0] / euler_err[1] < 2.6, euler_err
     assert heun_err[1] < euler_err[1] / 4
+
+
+@pytest.mark.parametrize("schedule, sigma_max, top", [
+    (NoiseSchedule.cosine(1000), SIGMA_MAX, SIGMA_MAX),  # the cosine schedule's own ~20,000 is capped
+    (NoiseSchedule.cosine(1000), None, None),  # None: the schedule's own
+    (NoiseSchedule.linear(200), 1e6, None),  # a cap above the schedule's top changes nothing
+])
+def test_heun_starts_at_the_capped_sigma_max(schedule, sigma_max, top):
+    top = schedule.sigmas[-1].item() if top is None else top
+    seen = []
+
+    def denoise(x, t):
+        seen.append((x.std().item(), t[0].item()))
+        return torch.zeros_like(x), x
+
+    x_T = torch.randn(4000, 2, generator=gen(3), dtype=torch.float64)
+    heun_sample(denoise, schedule, (4000, 2), steps=3, sigma_max=sigma_max, x_T=x_T)
+    std, t = seen[0]
+    ab = 1 / (1 + top**2)
+    assert std == pytest.approx(math.sqrt(ab) * top * x_T.std().item(), rel=1e-9)  # x_t = sqrt(ab) sigma_max x_T
+    assert t == pytest.approx(step_of_sigma(schedule, top).item(), abs=1e-9)
 
 
 # --- randomness ------------------------------------------------------------------------------------------------------

@@ -177,6 +177,9 @@ def ddim_sample(denoise: Denoiser, schedule: NoiseSchedule, shape: Sequence[int]
     return x
 
 
+SIGMA_MAX = 80.0  # Karras et al. (2022) Table 1, their own sampler's highest noise level (images in [-1, 1])
+
+
 def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> torch.Tensor:
     """Karras et al. (2022) Eq. 5's noise levels, float64 (steps + 1,), from sigma_max down to sigma_min, then 0:
 
@@ -236,7 +239,7 @@ def step_of_sigma(schedule: NoiseSchedule, sigma: torch.Tensor | float) -> torch
 
 @torch.no_grad()
 def heun_sample(denoise: Denoiser, schedule: NoiseSchedule, shape: Sequence[int], *, steps: int = 18, rho: float = 7.0,
-                generator: torch.Generator | None = None, device: str | torch.device = "cpu",
+                sigma_max: float | None = SIGMA_MAX, generator: torch.Generator | None = None, device: str | torch.device = "cpu",
                 x_T: torch.Tensor | None = None, progress: bool = False) -> torch.Tensor:
     """Heun's method on the probability-flow ODE (Karras et al. 2022, Algorithm 1, deterministic: S_churn = 0).
 
@@ -246,9 +249,13 @@ def heun_sample(denoise: Denoiser, schedule: NoiseSchedule, shape: Sequence[int]
         dx/dsigma = (x - D(x; sigma)) / sigma,   D(x; sigma) = x0_hat of denoise(sqrt(ab) x, step_of_sigma(sigma)),
 
     with ab = 1 / (1 + sigma^2). Starting from x = sigma_max x_T on the levels of :func:`karras_sigmas` (sigma_max =
-    schedule.sigmas[-1], sigma_min = schedule.sigmas[0]), each step takes an Euler step and corrects it with the
-    slope at its end (the trapezoid rule), except the last step to sigma = 0, which stays Euler. That is
-    2 * steps - 1 network evaluations. Nothing is drawn when ``x_T`` is given.
+    the smaller of ``sigma_max`` and schedule.sigmas[-1], sigma_min = schedule.sigmas[0]), each step takes an Euler
+    step and corrects it with the slope at its end (the trapezoid rule), except the last step to sigma = 0, which
+    stays Euler. That is 2 * steps - 1 network evaluations. Nothing is drawn when ``x_T`` is given.
+
+    The cap is Karras et al.'s sigma_max = 80 (Table 1) for images in [-1, 1]: past it x_t holds nothing of
+    the image, and the cosine schedule's own largest level, about 20,000 at T = 1000 (157 for the linear one), would
+    spend most of a short ladder of Eq. 5's levels up there.
 
     Args:
         denoise: (x_t (N, ...), t (N,) float64) -> (x0_hat, eps_hat), both (N, ...).
@@ -256,6 +263,7 @@ def heun_sample(denoise: Denoiser, schedule: NoiseSchedule, shape: Sequence[int]
         shape: (N, ...), the shape of the batch of samples.
         steps: the number of nonzero noise levels (>= 1).
         rho: Eq. 5's warping of the levels.
+        sigma_max: the highest level, at most the schedule's (None: the schedule's, uncapped).
         generator: a CPU generator for x_T.
         device: where x and the denoiser's inputs live.
         x_T: the starting noise (N, ...), ~ N(0, I); drawn from ``generator`` when None.
@@ -266,7 +274,8 @@ def heun_sample(denoise: Denoiser, schedule: NoiseSchedule, shape: Sequence[int]
 
     Chapter 13.
     """
-    sigmas = karras_sigmas(steps, schedule.sigmas[0].item(), schedule.sigmas[-1].item(), rho)  # (steps + 1,)
+    top = schedule.sigmas[-1].item() if sigma_max is None else min(sigma_max, schedule.sigmas[-1].item())
+    sigmas = karras_sigmas(steps, schedule.sigmas[0].item(), top, rho)  # (steps + 1,)
     t_of = step_of_sigma(schedule, sigmas[:-1]).tolist()  # (steps,) the fractional index of each nonzero level
     x = _start(shape, x_T, generator, device) * sigmas[0].item()  # (N, ...) in Karras' x
 
@@ -316,5 +325,5 @@ def network_evaluations(sampler: str, steps: int | None, timesteps: int) -> int:
     return 2 * steps - 1
 
 
-__all__ = ["SAMPLERS", "ddim_sample", "ddpm_sample", "heun_sample", "karras_sigmas", "network_evaluations",
+__all__ = ["SAMPLERS", "SIGMA_MAX", "ddim_sample", "ddpm_sample", "heun_sample", "karras_sigmas", "network_evaluations",
            "step_indices", "step_of_sigma"]
