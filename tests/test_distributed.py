@@ -276,3 +276,31 @@ def test_a_schedulers_sigterm_to_torchrun_saves_the_run_once_and_the_same_comman
     again = subprocess.run([*argv, "--steps", str(step + 3)], env=ENV, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert again.returncode == 0 and f"at step {step:,} of {step + 3:,}" in again.stdout, again.stderr[-2000:]
     assert load_checkpoint(tmp_path / "run")["step"] == step + 3
+
+
+def test_a_signal_that_lands_after_a_ranks_vote_waits_for_the_next_vote(monkeypatch):
+    """The race behind a rank stopping alone: SIGTERM lands on this rank while it votes at step 3, and the other rank
+    (simulated: the vote returns this rank's own flag, as MAX would with the other rank's False) saw nothing yet. The
+    rank must go on to step 4 with everyone, and stop there, when the vote says so."""
+    import signal
+    import time
+
+    from genlearn.train import loop
+
+    votes = []
+
+    def vote(flag, info):
+        if len(votes) == 4:  # step 3's vote on signals (steps 1 and 2 took two votes each: signals, budget)
+            os.kill(os.getpid(), signal.SIGTERM)  # delivered to the handler on the next bytecode, after the vote
+            time.sleep(0.01)
+        votes.append(bool(flag))
+        return bool(flag)
+
+    monkeypatch.setattr(loop, "agree", vote)
+    steps = []
+    with pytest.raises(loop.Interrupted) as stopped:
+        loop.fit(lambda batch: steps.append(batch) or {"loss": 0.0}, iter(range(100)), steps=10, modules={"net": torch.nn.Linear(1, 1)},
+                 options=loop.FitOptions(progress=False, distributed=Distributed(rank=1, world_size=2)))
+    assert stopped.value.signum == signal.SIGTERM
+    assert stopped.value.step == 4 and len(steps) == 4  # not 3: step 3's vote was False on every rank
+    assert votes == [False, False, False, False, False, False, True, False]  # (signals, budget) per step; stops at 4

@@ -299,12 +299,14 @@ def fit(
                     if step % cb.n == 0 or step == total():
                         cb.fn(step, history)
                 over_budget = time_budget is not None and time.perf_counter() - began > time_budget and step < total()
+                stop = signals[:1]  # the signal to stop for, if any
                 if distributed is not None and distributed.active:  # every rank stops after the same step
-                    code = agree(bool(signals), distributed), agree(over_budget, distributed)
-                    signals[:] = signals or ([signal.SIGTERM] if code[0] else [])
-                    over_budget = code[1]
-                if signals:
-                    raise Interrupted(signals[0], step, Path(checkpoint) if checkpoint is not None else None)
+                    # Only the agreed answer counts: a signal that lands on one rank after its vote is left for the
+                    # next step's vote, or that rank would stop alone and leave the others waiting in a collective.
+                    stop_all, over_budget = agree(bool(stop), distributed), agree(over_budget, distributed)
+                    stop = (stop or [signal.SIGTERM]) if stop_all else []
+                if stop:
+                    raise Interrupted(stop[0], step, Path(checkpoint) if checkpoint is not None else None)
                 if checkpoint is not None and step % checkpoint_every == 0:
                     save(step)
                 if over_budget:
