@@ -37,11 +37,12 @@ def expected_parameters(c: DiffusionUNetConfig) -> int:
     def attn(ch):
         return norm(ch) + 4 * conv(ch, ch, 1)  # q, k, v, proj_out
 
-    total = linear(c.width, temb) + linear(temb, temb) + conv(c.in_channels, c.width, 3)
+    p2 = c.patch_size**2  # a patch of p x p pixels is p^2 channels at conv_in and conv_out
+    total = linear(c.width, temb) + linear(temb, temb) + conv(c.in_channels * p2, c.width, 3)
     if c.num_classes:
         total += (c.num_classes + 1) * temb
     levels = len(c.channel_mults)
-    ch, skips, size = c.width, [c.width], c.image_size
+    ch, skips, size = c.width, [c.width], c.image_size // c.patch_size
     for i, m in enumerate(c.channel_mults):
         for _ in range(c.num_res_blocks):
             total += res(ch, c.width * m) + (attn(c.width * m) if size in c.attention_resolutions else 0)
@@ -61,7 +62,7 @@ def expected_parameters(c: DiffusionUNetConfig) -> int:
             total += conv(ch, ch, 3)
             size *= 2
     out = c.in_channels if c.out_channels is None else c.out_channels
-    return total + norm(ch) + conv(ch, out, 3)
+    return total + norm(ch) + conv(ch, out * p2, 3)
 
 
 def randomize_zero_init(net: nn.Module, seed: int = 1) -> nn.Module:
@@ -88,8 +89,12 @@ def test_cifar10_net_has_the_official_parameter_count():
     assert count_parameters(DiffusionUNet(c)) == 35_746_307
 
 
-@pytest.mark.parametrize("c", [TINY, DiffusionUNetConfig.tiny(num_classes=3), replace(TINY, out_channels=2, num_res_blocks=2)],
-                         ids=["tiny", "conditional", "two-blocks"])
+PATCHED = replace(TINY, image_size=16, patch_size=2)  # levels of 8 and 4 pixels, like TINY's
+
+
+@pytest.mark.parametrize("c", [TINY, DiffusionUNetConfig.tiny(num_classes=3), replace(TINY, out_channels=2, num_res_blocks=2),
+                               PATCHED, replace(PATCHED, in_channels=3, out_channels=2, patch_size=4, image_size=32)],
+                         ids=["tiny", "conditional", "two-blocks", "patches-of-2", "patches-of-4-rgb"])
 def test_parameter_count_follows_the_structure(c):
     assert count_parameters(DiffusionUNet(c)) == expected_parameters(c)
 
@@ -104,6 +109,24 @@ def test_output_has_the_input_shape(n):
     x, t = inputs(n)
     assert net(x, t).shape == (n, 1, 8, 8)
     assert net(x, t.float() + 0.5).shape == (n, 1, 8, 8)  # fractional timesteps
+
+
+def test_patches_keep_the_image_shape_and_halve_the_levels():
+    net = DiffusionUNet(PATCHED)
+    assert PATCHED.resolutions == [8, 4] and PATCHED.resolutions == TINY.resolutions
+    x, t = inputs(3, PATCHED)
+    assert net(x, t).shape == (3, 1, 16, 16)
+    sides = []
+    hook = net.down[0].blocks[0].register_forward_hook(lambda m, i, o: sides.append(o.shape[-1]))
+    net(x, t)
+    hook.remove()
+    assert sides == [8]  # the first block already works at S / p
+
+
+def test_a_config_saved_before_patches_loads_without_them():
+    d = TINY.to_dict()
+    del d["patch_size"]  # checkpoints written before the option
+    assert DiffusionUNetConfig.from_dict(d) == TINY and TINY.patch_size == 1
 
 
 def test_out_channels_sets_the_output_channels():
@@ -147,8 +170,8 @@ def test_timestep_embedding_needs_one_dimensional_t():
         timestep_embedding(torch.zeros(2, 1), 8)
 
 
-@pytest.mark.parametrize("c", [TINY, DiffusionUNetConfig.ddpm_cifar10(), replace(TINY, num_classes=10, out_channels=2)],
-                         ids=["tiny", "cifar10", "conditional"])
+@pytest.mark.parametrize("c", [TINY, DiffusionUNetConfig.ddpm_cifar10(), replace(TINY, num_classes=10, out_channels=2), PATCHED],
+                         ids=["tiny", "cifar10", "conditional", "patched"])
 def test_config_round_trips_through_json(c):
     d = json.loads(json.dumps(c.to_dict()))
     assert isinstance(d["channel_mults"], list)
@@ -160,6 +183,9 @@ def test_config_round_trips_through_json(c):
     (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
     (dict(dropout=-0.1), r"dropout must be in \[0, 1\)"),
     (dict(image_size=7), r"image_size must be divisible by .* 2"),
+    (dict(patch_size=3), r"image_size must be divisible by patch_size \* 2 \*\* \(len\(channel_mults\) - 1\) = 6 .* got 8"),
+    (dict(patch_size=0), "patch_size must be >= 1"),
+    (dict(image_size=16, patch_size=2, attention_resolutions=(16,)), r"attention_resolutions \[16\] are never reached.*\[8, 4\]"),
     (dict(norm_groups=3), r"norm_groups=3 does not divide the 8 channels"),
     (dict(attention_resolutions=(2,)), r"attention_resolutions \[2\] are never reached.*\[8, 4\]"),
     (dict(width=7), "width must be even"),

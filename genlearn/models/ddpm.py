@@ -57,12 +57,14 @@ class DDPMConfig(SavedConfig):
         return cls(unet=DiffusionUNetConfig.tiny(), timesteps=50)
 
     @classmethod
-    def digits(cls, width: int = 16, *, schedule: str = "linear", parameterization: str = "eps", timesteps: int = 1000) -> "DDPMConfig":
-        """The book's model of the 16x16 digits: levels of 16, 8 and 4 pixels with ``width``, 2 ``width`` and
-        2 ``width`` channels, one residual block each, attention at 4x4, no dropout, T = 1000 (chapter 13's cpu run
-        uses width 16)."""
+    def digits(cls, width: int = 32, *, schedule: str = "linear", parameterization: str = "eps", timesteps: int = 1000) -> "DDPMConfig":
+        """The book's model of the 16x16 digits: 2x2 patches folded into channels (the digits are 8x8 images resized,
+        so nothing is lost), then levels of 8, 4 and 2 pixels with ``width``, 2 ``width`` and 2 ``width`` channels, one
+        residual block each, attention at 4x4, no dropout, T = 1000 (chapter 13's cpu run uses width 32). On 2 cores
+        its training step takes about as long as that of the book's earlier net (no patches, levels of 16, 8 and 4
+        pixels, width 16), with 4 times the parameters; chapter 13 compares the two."""
         unet = DiffusionUNetConfig(image_size=16, in_channels=1, width=width, channel_mults=(1, 2, 2), num_res_blocks=1,
-                                   attention_resolutions=(4,), dropout=0.0, norm_groups=min(8, width))  # fmt: skip
+                                   attention_resolutions=(4,), dropout=0.0, norm_groups=min(8, width), patch_size=2)  # fmt: skip
         return cls(unet=unet, schedule=schedule, timesteps=timesteps, parameterization=parameterization)
 
     def to_dict(self) -> dict:

@@ -7,12 +7,20 @@ A diffusion model's network ``eps_theta(x_t, t)`` takes a noisy image and its ti
 position embedding (Vaswani et al. 2017, Sec. 3.5). Read top to bottom, :class:`DiffusionUNet` is:
 
 * ``temb = Linear(SiLU(Linear(sinusoid(t))))``, width ``4 w`` (plus a class embedding for a conditional net);
+* with ``patch_size`` p > 1, ``pixel_unshuffle``: p x p patches folded into channels, ``(N, C, S, S)`` to
+  ``(N, C p^2, S/p, S/p)``, losing nothing (genlearn's option, after Hoogeboom, Heek & Salimans 2023, below);
 * ``conv_in`` (3x3), then per resolution ``num_res_blocks`` residual blocks (with attention where asked) and a
   stride-2 3x3 convolution, keeping every output for a skip connection;
 * a middle of block, attention, block;
 * per resolution, from the smallest up, ``num_res_blocks + 1`` blocks, each on ``concat(h, skip)``, then nearest
   x2 upsampling and a 3x3 convolution;
-* ``GroupNorm``, ``SiLU``, ``conv_out`` (3x3).
+* ``GroupNorm``, ``SiLU``, ``conv_out`` (3x3), and with p > 1 ``pixel_shuffle`` back to ``(N, C, S, S)``.
+
+``patch_size`` is not in DDPM. It follows the fourth finding of *simple diffusion* (Hoogeboom, Heek & Salimans
+2023): downsample as the network's first step and upsample as its last, so that no feature map is at full resolution;
+the paper's simpler variant is a p x p convolution of stride p, which ``pixel_unshuffle`` followed by ``conv_in``
+contains. Chapter 13's digits are 8x8 images resized to 16x16, so folding 2x2 patches costs the network no detail
+and halves every feature map's side (a step about half as long at the same width).
 
 :meth:`DiffusionUNetConfig.ddpm_cifar10` is the paper's CIFAR-10 network: 35,746,307 parameters, the count of the
 official code. Initialization follows that code too: Xavier-uniform weights (TensorFlow's ``fan_avg`` uniform
@@ -74,7 +82,7 @@ class DiffusionUNetConfig(SavedConfig):
     """Sizes of :class:`DiffusionUNet` (Ho, Jain & Abbeel 2020, Appendix B).
 
     Args:
-        image_size: side ``S`` of the square images; divisible by ``2 ** (len(channel_mults) - 1)``.
+        image_size: side ``S`` of the square images; divisible by ``patch_size * 2 ** (len(channel_mults) - 1)``.
         in_channels: image channels (1 grey, 3 RGB).
         out_channels: channels of the prediction; None for ``in_channels`` (the predicted noise).
         width: base channels ``w`` (``ch`` in DDPM's code); even (it is also the timestep embedding's size).
@@ -85,6 +93,8 @@ class DiffusionUNetConfig(SavedConfig):
         num_classes: 0 for an unconditional net; > 0 adds a class embedding with ``num_classes + 1`` rows, the last
             the "no label" token (classifier-free guidance trains with it and samples with both).
         norm_groups: GroupNorm groups, ``min(norm_groups, channels)`` for each norm, which must divide its channels.
+        patch_size: side ``p`` of the patches folded into channels at the input and unfolded at the output; the
+            levels work at ``S / p``, ``S / 2p``, ... (1: none, as in DDPM).
 
     Chapter 13.
     """
@@ -99,11 +109,12 @@ class DiffusionUNetConfig(SavedConfig):
     dropout: float = 0.1
     num_classes: int = 0
     norm_groups: int = 32
+    patch_size: int = 1
 
     def __post_init__(self) -> None:
         for name in ("channel_mults", "attention_resolutions"):  # a JSON list or any sequence becomes a tuple
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        check_at_least(self, 1, "image_size", "in_channels", "width", "num_res_blocks", "norm_groups")
+        check_at_least(self, 1, "image_size", "in_channels", "width", "num_res_blocks", "norm_groups", "patch_size")
         check_at_least(self, 0, "num_classes")
         if self.out_channels is not None:
             check_at_least(self, 1, "out_channels")
@@ -111,11 +122,11 @@ class DiffusionUNetConfig(SavedConfig):
             raise ValueError(f"width must be even (it is the size of the sinusoidal timestep embedding), got {self.width}")
         if not self.channel_mults or min(self.channel_mults) < 1:
             raise ValueError(f"channel_mults must be a non-empty tuple of ints >= 1, got {self.channel_mults}")
-        factor = 2 ** (len(self.channel_mults) - 1)
+        factor = self.patch_size * 2 ** (len(self.channel_mults) - 1)
         if self.image_size % factor:
             raise ValueError(
-                f"image_size must be divisible by 2 ** (len(channel_mults) - 1) = {factor} "
-                f"({len(self.channel_mults) - 1} halvings), got {self.image_size}"
+                f"image_size must be divisible by patch_size * 2 ** (len(channel_mults) - 1) = {factor} "
+                f"(patches of {self.patch_size}, then {len(self.channel_mults) - 1} halvings), got {self.image_size}"
             )
         missing = sorted(set(self.attention_resolutions) - set(self.resolutions))
         if missing:
@@ -134,8 +145,8 @@ class DiffusionUNetConfig(SavedConfig):
 
     @property
     def resolutions(self) -> list[int]:
-        """Side of the feature maps at each level, from ``image_size`` down."""
-        return [self.image_size // 2**i for i in range(len(self.channel_mults))]
+        """Side of the feature maps at each level, from ``image_size / patch_size`` down."""
+        return [self.image_size // self.patch_size // 2**i for i in range(len(self.channel_mults))]
 
     @property
     def output_channels(self) -> int:
@@ -330,7 +341,8 @@ class DiffusionUNet(nn.Module):
 
         self.time_embed = nn.Sequential(nn.Linear(w, temb_dim), nn.SiLU(), nn.Linear(temb_dim, temb_dim))
         self.class_embed = nn.Embedding(c.num_classes + 1, temb_dim) if c.num_classes > 0 else None
-        self.conv_in = nn.Conv2d(c.in_channels, w, 3, padding=1)  # (N, w, S, S)
+        p2 = c.patch_size**2
+        self.conv_in = nn.Conv2d(c.in_channels * p2, w, 3, padding=1)  # (N, w, S/p, S/p)
 
         ch, skips = w, [w]  # channels of h, and of each output kept for a skip connection
         self.down = nn.ModuleList()
@@ -362,7 +374,7 @@ class DiffusionUNet(nn.Module):
         assert not skips
 
         self.norm_out = _norm(ch, groups)
-        self.conv_out = nn.Conv2d(ch, c.output_channels, 3, padding=1)  # (N, C_out, S, S)
+        self.conv_out = nn.Conv2d(ch, c.output_channels * p2, 3, padding=1)  # (N, C_out p^2, S/p, S/p)
         _init(self.time_embed)
         _init(self.conv_in)
         _init(self.conv_out, zero=(self.conv_out,))
@@ -411,7 +423,9 @@ class DiffusionUNet(nn.Module):
                 y = torch.full((x.shape[0],), c.num_classes, dtype=torch.long, device=x.device)
             temb = temb + self.class_embed(y)  # (N, 4w)
 
-        hs = [self.conv_in(x)]  # (N, w, S, S)
+        if c.patch_size > 1:
+            x = F.pixel_unshuffle(x, c.patch_size)  # (N, C_in p^2, S/p, S/p)
+        hs = [self.conv_in(x)]  # (N, w, S/p, S/p)
         for level in self.down:
             for block, attn in zip(level.blocks, level.attns):
                 hs.append(attn(block(hs[-1], temb)))  # (N, w m, res, res)
@@ -426,7 +440,8 @@ class DiffusionUNet(nn.Module):
             if level.resample is not None:
                 h = level.resample(h)  # (N, w m, 2 res, 2 res)
 
-        return self.conv_out(F.silu(self.norm_out(h)))  # (N, C_out, S, S)
+        out = self.conv_out(F.silu(self.norm_out(h)))  # (N, C_out p^2, S/p, S/p)
+        return F.pixel_shuffle(out, c.patch_size) if c.patch_size > 1 else out  # (N, C_out, S, S)
 
 
 def _init(module: nn.Module, zero: tuple[nn.Module, ...] = ()) -> None:

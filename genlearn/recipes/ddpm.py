@@ -1,8 +1,8 @@
 """Recipe ``python -m genlearn train ddpm``: a denoising diffusion model (Ho, Jain & Abbeel 2020) on an image dataset.
 
 The network predicts v (``PARAMETERIZATION``) on the cosine schedule (``SCHEDULE``), both chosen in chapter 13. The
-digits train at 16x16 with :meth:`DDPMConfig.digits` (width 16 in the cpu profile, about 5 minutes on 2 cores, like
-chapter 2's DCGAN) and :meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual
+digits train at 16x16 with :meth:`DDPMConfig.digits` (2x2 patches folded into channels, width 32 in the cpu profile,
+about 5 minutes on 2 cores, like chapter 2's DCGAN) and :meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual
 blocks per level and its optimization (:class:`DDPMTrainConfig`'s defaults). Sample with
 ``python -m genlearn sample RUN --sampler ddim --steps 50``.
 """
@@ -39,7 +39,7 @@ def ddpm_config(size: int, channels: int, *, profile: str | None = None) -> DDPM
 def _network_size(size: int, channels: int, *, profile: str | None) -> DDPMConfig:
     """The U-Net's size and the number of steps by profile and image size."""
     if size == 16 and channels == 1:  # the digits
-        return pick(profile=profile, smoke=DDPMConfig.digits(width=8, timesteps=100), cpu=DDPMConfig.digits(width=16),
+        return pick(profile=profile, smoke=DDPMConfig.digits(width=8, timesteps=100), cpu=DDPMConfig.digits(width=32),
                     gpu=DDPMConfig(unet=DiffusionUNetConfig(image_size=16, in_channels=1, width=64, channel_mults=(1, 2, 2),
                                                             num_res_blocks=2, attention_resolutions=(4,), dropout=0.1)))  # fmt: skip
     deep = size >= 32
