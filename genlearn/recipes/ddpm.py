@@ -2,9 +2,9 @@
 
 The network predicts v (``PARAMETERIZATION``) on the cosine schedule (``SCHEDULE``), both chosen in chapter 13. The
 digits train at 16x16 with :meth:`DDPMConfig.digits` (2x2 patches folded into channels, width 32 in the cpu profile,
-about 5 minutes on 2 cores, like chapter 2's DCGAN) and :meth:`DDPMTrainConfig.digits`; the gpu profile uses the paper's U-Net width, two residual
-blocks per level and its optimization (:class:`DDPMTrainConfig`'s defaults). Sample with
-``python -m genlearn sample RUN --sampler ddim --steps 50``.
+about 5 minutes on 2 cores, like chapter 2's DCGAN) and :meth:`DDPMTrainConfig.digits`; the gpu profile uses the
+paper's U-Net width, two residual blocks per level and its optimization (:class:`DDPMTrainConfig`'s defaults). Sample
+with ``python -m genlearn sample RUN --sampler ddim --steps 50``.
 """
 
 from __future__ import annotations
