@@ -3,6 +3,7 @@
     python -m genlearn.bench                         # DCGAN-64 at batch 128 and CycleGAN-256 at batch 1
     python -m genlearn.bench --seconds 30 --out bench.json
     python -m genlearn.bench --cases ddpm32,ddpm32-plain   # DDPM's CIFAR-10 U-Net: the library's step vs a plain loop
+    python -m genlearn.bench --cases ddpm16,ddpm16-plain --modes fp32   # chapter 13's digits U-Net, as a CPU trains it
 
 Each case times the library's own training step (both players' updates) on a fixed random batch, in four modes:
 
@@ -18,7 +19,10 @@ the code there. The CycleGAN step leaves out the image pool, which copies one im
 
 ``ddpm32`` times chapter 13's step (:func:`~genlearn.train.ddpm.ddpm_step` on the shared set-up, with its EMA and
 warmup) on DDPM's CIFAR-10 U-Net (35.7M parameters) at batch 128; ``ddpm32-plain`` the same update written as a
-minimal PyTorch loop (no set-up, no history), so that their ratio is the library's overhead.
+minimal PyTorch loop (no set-up, no history), so that their ratio is the library's overhead. ``ddpm16`` and
+``ddpm16-plain`` do the same with the net and settings chapter 13 trains on the digits in the cpu profile
+(:meth:`~genlearn.models.ddpm.DDPMConfig.digits` at width 32, :meth:`~genlearn.train.ddpm.DDPMTrainConfig.digits`,
+16x16 images, batch 128): a small net's step is where the library's bookkeeping would show.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -67,7 +72,7 @@ MODES = {
     "amp+channels-last+compile": Mode(True, True, True),
 }
 CASES = ("dcgan64", "cyclegan256")  # the default cases
-ALL_CASES = CASES + ("ddpm32", "ddpm32-plain")
+ALL_CASES = CASES + ("ddpm32", "ddpm32-plain", "ddpm16", "ddpm16-plain")
 
 
 def _images(n: int, channels: int, size: int, generator: torch.Generator) -> torch.Tensor:
@@ -119,24 +124,29 @@ def _cyclegan_step(device: torch.device, precision: Precision, *, tiny: bool = F
     return step, 1
 
 
-def _ddpm_model(tiny: bool):
+def _ddpm_model(tiny: bool, digits: bool = False):
+    """(the DDPM, its batch, its :class:`~genlearn.train.ddpm.DDPMTrainConfig`): CIFAR-10's (Ho et al.) or the digits'."""
     from genlearn.models.ddpm import DDPM, DDPMConfig
     from genlearn.models.diffusion_unet import DiffusionUNetConfig
+    from genlearn.train.ddpm import DDPMTrainConfig
 
-    return (DDPM(DDPMConfig.tiny()), 4) if tiny else (DDPM(DDPMConfig(unet=DiffusionUNetConfig.ddpm_cifar10())), 128)
+    config = DDPMTrainConfig.digits() if digits else DDPMTrainConfig()
+    if tiny:
+        return DDPM(DDPMConfig.tiny()), 4, config
+    return DDPM(DDPMConfig.digits(width=32) if digits else DDPMConfig(unet=DiffusionUNetConfig.ddpm_cifar10())), 128, config
 
 
-def _ddpm_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
+def _ddpm_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None,
+               digits: bool = False) -> tuple[Callable[[], None], int]:  # fmt: skip
     """One DDPM update (Ho et al. Algorithm 1) with the library's step on the shared set-up: EMA, warmup, clipping."""
-    from genlearn.train.ddpm import DDPMTrainConfig, ddpm_step
+    from genlearn.train.ddpm import ddpm_step
     from genlearn.train.ema import EMA
     from genlearn.train.schedules import linear_warmup
     from genlearn.train.setup import Setup, adam
 
-    model, batch = _ddpm_model(tiny)
+    model, batch, config = _ddpm_model(tiny, digits)
     c, s = model.config.unet.in_channels, model.config.unet.image_size
     x = _images(batch, c, s, torch.Generator().manual_seed(0))
-    config = DDPMTrainConfig()
     setup = Setup({"ddpm": model}, x, optimizers={"ddpm": adam(config.lr)}, schedules={"lr": ("ddpm", lambda o: linear_warmup(o, config.warmup))},
                   batch_size=batch, steps=1, device=device, ema=("ddpm", EMA(model, config.ema_decay)), precision=precision)  # fmt: skip
     net = setup.replica("ddpm")
@@ -154,20 +164,18 @@ def _ddpm_step(device: torch.device, precision: Precision, *, tiny: bool = False
     return step, batch
 
 
-def _ddpm_plain_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None) -> tuple[Callable[[], None], int]:
-    """The same update as ``ddpm32`` as a minimal PyTorch loop: the yardstick of the library's overhead."""
+def _ddpm_plain_step(device: torch.device, precision: Precision, *, tiny: bool = False, compile_backend: str | None = None,
+                     digits: bool = False) -> tuple[Callable[[], None], int]:  # fmt: skip
+    """The same update as ``ddpm32`` (``ddpm16``) as a minimal PyTorch loop: the yardstick of the library's overhead."""
     import copy
 
-    from genlearn.train.ddpm import DDPMTrainConfig
-
-    model, batch = _ddpm_model(tiny)
+    model, batch, config = _ddpm_model(tiny, digits)
     precision = precision.on(device)
     c, s = model.config.unet.in_channels, model.config.unet.image_size
     x = _images(batch, c, s, torch.Generator().manual_seed(0)).to(device)
     model = model.to(device)
     if precision.channels_last:
         model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    config = DDPMTrainConfig()
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / config.warmup))
@@ -208,7 +216,8 @@ def _ddpm_plain_step(device: torch.device, precision: Precision, *, tiny: bool =
     return step, batch
 
 
-BUILDERS = {"dcgan64": _dcgan_step, "cyclegan256": _cyclegan_step, "ddpm32": _ddpm_step, "ddpm32-plain": _ddpm_plain_step}
+BUILDERS = {"dcgan64": _dcgan_step, "cyclegan256": _cyclegan_step, "ddpm32": _ddpm_step, "ddpm32-plain": _ddpm_plain_step,
+            "ddpm16": partial(_ddpm_step, digits=True), "ddpm16-plain": partial(_ddpm_plain_step, digits=True)}  # fmt: skip
 
 
 def _sync(device: torch.device) -> None:

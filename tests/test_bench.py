@@ -79,17 +79,21 @@ def test_the_environment_switches_are_read_once_at_the_front_door():
         precision_from_environment({"GENLEARN_AMP": "yes"})
 
 
-def test_the_ddpm_cases_make_the_same_update_so_their_ratio_is_the_library_overhead():
-    """ddpm32 (the library's step on the shared set-up) and ddpm32-plain (a minimal loop) change the weights alike."""
+@pytest.mark.parametrize("case, tiny, batch", [("ddpm32", True, 4), ("ddpm16", False, 128)])
+def test_the_ddpm_cases_make_the_same_update_so_their_ratio_is_the_library_overhead(case, tiny, batch):
+    """ddpm32 / ddpm16 (the library's step on the shared set-up) and their -plain twins (a minimal loop) change the
+    weights alike; ddpm16 is chapter 13's digits net at full size (cheap enough to build and step here)."""
     updated = []
-    for case in ("ddpm32", "ddpm32-plain"):
+    for name in (case, f"{case}-plain"):
         torch.manual_seed(0)
-        step, batch = bench.BUILDERS[case](torch.device("cpu"), Precision(amp=False, channels_last=False, reason="a test"), tiny=True)
+        step, n = bench.BUILDERS[name](torch.device("cpu"), Precision(amp=False, channels_last=False, reason="a test"), tiny=tiny)
         before = [p.detach().clone() for p in step.network.parameters()]
         torch.manual_seed(1)
         step()
         updated.append([p.detach() - b for p, b in zip(step.network.parameters(), before)])
-        assert batch == 4
+        assert n == batch
+    if case == "ddpm16":
+        assert sum(p.numel() for p in step.network.parameters()) == 1_114_532  # DDPMConfig.digits(width=32)
     assert any(d.abs().max() > 0 for d in updated[0])
     for a, b in zip(*updated):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)

@@ -110,6 +110,51 @@ def test_ema_follows_the_paper_rule():
     assert int(ema.updates) == 2 and not ema.model.weight.requires_grad
 
 
+def test_ema_warmup_counts_on_after_a_checkpoint_round_trip():
+    """The warmup's beta = min(decay, (1 + t) / (10 + t)) reads the update count t, which is kept on the host between
+    updates: a loaded state (the count of the run it came from) must move the average exactly as the run would have."""
+    m = torch.nn.Linear(3, 2)
+    reference, resumed = EMA(m, decay=0.999), EMA(m, decay=0.999)
+    expected = [p.detach().clone() for p in m.parameters()]
+    for t in range(1, 8):
+        with torch.no_grad():
+            for p in m.parameters():
+                p.add_(0.5)
+        beta = min(0.999, (1 + t) / (10 + t))
+        expected = [beta * e + (1 - beta) * p.detach() for e, p in zip(expected, m.parameters())]  # by hand
+        reference.update(m)
+        if t == 4:  # a run stopped after 4 updates: a fresh EMA loads its state and goes on
+            resumed = EMA(torch.nn.Linear(3, 2), decay=0.999)
+            resumed.load_state_dict(reference.state_dict())
+        elif t > 4:
+            resumed.update(m)
+    for e, r, c in zip(expected, reference.model.parameters(), resumed.model.parameters()):
+        torch.testing.assert_close(r, e)
+        torch.testing.assert_close(c, e)
+    assert int(reference.updates) == int(resumed.updates) == 7
+
+
+def test_ema_of_another_network_is_a_clear_error():
+    ema = EMA(torch.nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="averages a network of 2 parameters; this one has 1"):
+        ema.update(torch.nn.Linear(3, 2, bias=False))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA: on a CPU nothing is asynchronous")
+def test_ema_update_does_not_wait_for_the_gpu():
+    """A read of a GPU tensor in the update would stall the host every training step (chapter 13's bench)."""
+    m = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8)).cuda()
+    ema = EMA(m)
+    ema.update(m)  # the first update of a fresh EMA knows its count; a loaded one reads it once
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for _ in range(3):
+            ema.update(m)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert int(ema.updates) == 4
+
+
 def test_diffaugment_is_differentiable_and_shape_preserving():
     x = torch.randn(4, 3, 16, 16, dtype=torch.float64, requires_grad=True)
     g = torch.Generator().manual_seed(0)

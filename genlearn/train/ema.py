@@ -39,6 +39,7 @@ class EMA(nn.Module):
         self.decay, self.warmup = decay, warmup
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self._updates_on_host: int | None = 0
 
     def train(self, mode: bool = True) -> "EMA":
         return self  # the average is always in eval mode
@@ -48,14 +49,31 @@ class EMA(nn.Module):
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """Move the average toward ``model``'s current weights (call after each G step)."""
-        self.updates += 1
-        t = int(self.updates)
+        """Move the average toward ``model``'s current weights (call after each G step).
+
+        Nothing here waits for the GPU: the step count is kept on the host too (reading the ``updates`` buffer back
+        would stall the CPU until every queued kernel ran), and the parameters move in one ``_foreach_lerp_``
+        (a handful of kernel launches, not two per parameter)."""
+        t = self._count() + 1
+        self._updates_on_host = t
+        self.updates.fill_(t)  # the checkpointed count, written without a read
         beta = min(self.decay, (1 + t) / (10 + t)) if self.warmup else self.decay
-        for p_ema, p in zip(self.model.parameters(), model.parameters()):
-            p_ema.lerp_(p.detach(), 1.0 - beta)  # beta * p_ema + (1 - beta) * p
+        averaged, current = list(self.model.parameters()), [p.detach() for p in model.parameters()]
+        if len(averaged) != len(current):
+            raise ValueError(f"the EMA averages a network of {len(averaged)} parameters; this one has {len(current)}")
+        torch._foreach_lerp_(averaged, current, 1.0 - beta)  # beta * p_ema + (1 - beta) * p, for every parameter
         for b_ema, b in zip(self.model.buffers(), model.buffers()):
             b_ema.copy_(b)
+
+    def _count(self) -> int:
+        """The number of updates so far, read from the buffer once (after a load) and then kept on the host."""
+        if self._updates_on_host is None:
+            self._updates_on_host = int(self.updates)
+        return self._updates_on_host
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._updates_on_host = None  # a checkpoint's count: read it again at the next update
 
 
 __all__ = ["EMA"]
