@@ -1,5 +1,6 @@
 """The photo split and the watermark-removal pairs of chapter 8: deterministic, disjoint, targets untouched."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -164,11 +165,12 @@ def test_the_unseen_procedure_shares_no_font_or_text_with_broad_and_draws_what_b
     assert coloured("broad", False) == 0 and 0.2 < coloured("unseen", True) < 0.8  # half the unseen marks are tinted
 
 
-def test_varied_backgrounds_are_45_images_with_no_held_out_photo_and_train_only():
+def test_varied_backgrounds_are_57_images_with_no_held_out_photo_and_train_only():
+    from genlearn.data.dead_leaves import dead_leaves, palette_from
     from genlearn.data.watermarks import background_arrays, photo_arrays
 
     images = background_arrays(16)  # shorter side 64
-    assert len(images) == 45 and all(a.dtype.name == "uint8" for a in images)
+    assert len(images) == 57 and all(a.dtype.name == "uint8" for a in images)
     assert all(min(a.shape[:2]) == 64 and a.shape[2] == 3 for a in images)
     held_out = photo_arrays("test", 16)
     assert not any(a.shape == h.shape and (a == h).all() for a in images for h in held_out)  # no held-out photo
@@ -176,6 +178,8 @@ def test_varied_backgrounds_are_45_images_with_no_held_out_photo_and_train_only(
     assert all((a == t).all() for a, t in zip(images[:10], train))  # the training photos first, then the others
     same = [a.shape == t.shape and (a == t).all() for a, t in zip(images[10:30], train + train)]  # the recolourings
     assert sum(same) <= 3  # a grey photo left untinted (probability 1/2) and not inverted keeps its pixels
+    palette = palette_from(train)
+    assert all((a == dead_leaves(64, k, palette)).all() for k, a in enumerate(images[45:]))  # the dead leaves last
     x, y = data.watermark_pairs("train", n=60, size=16, seed=0, marks="broad", backgrounds="varied")
     plain = data.watermark_pairs("train", n=60, size=16, seed=0, marks="broad")[1]
     assert x.shape == (60, 3, 16, 16) and not torch.equal(y, plain)  # crops of more than the 10 photos
@@ -220,3 +224,41 @@ def test_the_remover_pairs_are_varied_broad_and_partly_clean():
     assert 0.3 <= unmarked <= 0.7  # half expected
     same = data.watermark_pairs("train", n=40, size=16, seed=0, marks="broad", scale=16, unmarked=0.5, backgrounds="varied")
     assert torch.equal(x, same[0]) and torch.equal(y, same[1])
+
+
+def test_leaf_radii_follow_the_inverse_cube_density():
+    """Against the CDF F(r) = (r_min^-2 - r^-2) / (r_min^-2 - r_max^-2) of p(r) ~ r^-3 (Lee, Mumford & Huang 2001)."""
+    from genlearn.data.dead_leaves import leaf_radii
+
+    r = leaf_radii(np.random.default_rng(0), 200_000, 1.5, 100.0)
+    assert r.min() >= 1.5 and r.max() <= 100.0
+    for q in (2.0, 3.0, 10.0, 50.0):
+        expected = (1.5**-2 - q**-2) / (1.5**-2 - 100.0**-2)
+        assert abs((r < q).mean() - expected) < 0.005, (q, (r < q).mean(), expected)
+    # scale invariance: a disc between q and 2q is as likely as one between 2q and 4q, times 1/4 (the density's r^-3 dr)
+    a, b = ((r >= 4) & (r < 8)).mean(), ((r >= 8) & (r < 16)).mean()
+    assert abs(b / a - 0.25) < 0.02
+    with pytest.raises(ValueError, match="0 < r_min < r_max"):
+        leaf_radii(np.random.default_rng(0), 3, 5.0, 5.0)
+
+
+def test_dead_leaves_paint_palette_colours_reproducibly_and_check_their_input():
+    from genlearn.data.dead_leaves import dead_leaves, palette_from
+
+    palette = np.array([[250, 10, 10], [10, 250, 10], [10, 10, 250], [120, 120, 120]], np.uint8)
+    a = dead_leaves(64, 3, palette, blur=False)
+    assert a.shape == (64, 64, 3) and a.dtype == np.uint8
+    assert (a == dead_leaves(64, 3, palette, blur=False)).all() and not (a == dead_leaves(64, 4, palette, blur=False)).all()
+    colours = {tuple(c) for c in a.reshape(-1, 3)}
+    assert colours <= {tuple(c) for c in palette} and len(colours) == 4  # unblurred: palette colours only, all of them
+    blurred = dead_leaves(64, 3, palette, blur=True)
+    assert len({tuple(c) for c in blurred.reshape(-1, 3)}) > 4  # a blur mixes the colours at the edges
+    # clutter at every scale: flat regions (large leaves) and many edges (small ones)
+    edges = (np.abs(np.diff(a.astype(int), axis=1)).sum(2) > 0).mean()
+    assert 0.05 < edges < 0.6
+    photos = [np.full((8, 8, 3), 7, np.uint8), np.full((4, 4, 3), 200, np.uint8)]
+    assert {tuple(c) for c in palette_from(photos, n=100)} == {(7, 7, 7), (200, 200, 200)}
+    with pytest.raises(ValueError, match="shape \\(K, 3\\)"):
+        dead_leaves(16, 0, np.zeros((4,), np.uint8))
+    with pytest.raises(ValueError, match="at least one image"):
+        palette_from([])

@@ -25,7 +25,8 @@ the crop side that photos and marks are sized for (default ``size``): photos are
 ``scale=128`` show the pixels of 128-pixel crops a quarter at a time. Everything is drawn from
 ``numpy.random.default_rng([seed, i])`` for item ``i``: the same arguments give the same pairs on every machine,
 and the crops do not depend on ``marks``. ``backgrounds="varied"`` (training only) cuts the crops from more than the
-10 training photos (:func:`background_arrays`): a remover trained on 10 photos learns those photos.
+10 training photos (:func:`background_arrays`, dead-leaves clutter among them): a remover trained on 10 photos
+learns those photos.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from genlearn.checks import from_uint8
 
 from ._common import check_choice, check_size
 from .colour import colour_variants
+from .dead_leaves import dead_leaves, palette_from
 from .digits import _font
 from .images import list_photos, load_photo, load_texture
 from .paintings import PAINTING_KINDS, painted_style
@@ -104,6 +106,7 @@ MARK_STYLES["broad-faint"] = {**MARK_STYLES["broad"], **{k: MARK_STYLES["faint-t
 MARK_SETS = ("train", "held-out", "broad", "unseen", "faint-tiled", "broad-faint")
 BACKGROUNDS = ("photos", "varied")
 VARIED_TEXTURES = ("brick", "grass", "gravel")  # the textures AdaIN trains on too (chapter 10)
+DEAD_LEAVES = 12  # dead-leaves backgrounds among the varied ones
 
 _CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # no I or O: they read as 1 and 0
 
@@ -265,7 +268,7 @@ def watermark_pairs(split: str = "train", n: int = 256, size: int = 64, seed: in
 
 def remover_pairs(n: int = 1500, size: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """The watermark remover's training pairs: "broad" marks on ``size`` crops at the scale they are used at
-    (``scale=size``), half of the crops unmarked, cut from the 45 varied backgrounds (:func:`background_arrays`)
+    (``scale=size``), half of the crops unmarked, cut from the 57 varied backgrounds (:func:`background_arrays`)
     -> (marked, clean), (n, 3, size, size) each.
 
     Chapter 8 (the ``watermarks`` recipe trains on these).
@@ -274,16 +277,21 @@ def remover_pairs(n: int = 1500, size: int = 128, seed: int = 0) -> tuple[torch.
 
 
 def photo_arrays(split: str, size: int) -> list[np.ndarray]:
-    """The ``split`` photos as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size`` (a crop shows part of a scene)."""
+    """The ``split`` photos as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size`` (a crop shows part of a scene).
+
+    Chapter 8.
+    """
     return [((load_photo(name, size=4 * size) + 1) * 127.5).round().clamp(0, 255).byte().permute(1, 2, 0).numpy() for name in list_photos(split)]
 
 
 def background_arrays(size: int) -> list[np.ndarray]:
-    """45 training backgrounds as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size``; no held-out photo among them.
+    """57 training backgrounds as uint8 ``(H, W, 3)`` arrays, the shorter side ``4 * size``; no held-out photo among them.
 
     The 10 training photos, two recolourings of each (:func:`~genlearn.data.colour_variants`, seeds 100-109 and
-    110-119), the textures of :data:`VARIED_TEXTURES` and 12 drawn paintings (:func:`~genlearn.data.painted_style`,
-    each kind with seeds 0-2; ``list_styles("unseen")`` uses seeds 100 and 101).
+    110-119), the textures of :data:`VARIED_TEXTURES`, 12 drawn paintings (:func:`~genlearn.data.painted_style`,
+    each kind with seeds 0-2; ``list_styles("unseen")`` uses seeds 100 and 101) and 12 dead-leaves images in the
+    training photos' colours (:func:`~genlearn.data.dead_leaves.dead_leaves`, seeds 0-11): clutter at every scale,
+    which 10 photos hold little of.
 
     Chapter 8.
     """
@@ -293,7 +301,9 @@ def background_arrays(size: int) -> list[np.ndarray]:
     recoloured = [colour_variants(t[None], seed=100 + 10 * k + j)[0] for k in range(2) for j, t in enumerate(as_tensors)]
     textures = [load_texture(name, side) for name in VARIED_TEXTURES]
     paintings = [painted_style(kind, side, seed=s) for kind in PAINTING_KINDS for s in range(3)]
-    return photos + [_to_array(t) for t in recoloured + textures + paintings]
+    palette = palette_from(photos)  # (20000, 3): the training photos' colours
+    leaves = [dead_leaves(side, s, palette) for s in range(DEAD_LEAVES)]
+    return photos + [_to_array(t) for t in recoloured + textures + paintings] + leaves
 
 
 def _to_array(t: torch.Tensor) -> np.ndarray:
@@ -313,4 +323,5 @@ def to_tensor(a: np.ndarray) -> torch.Tensor:
     return from_uint8(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous())
 
 
-__all__ = ["BACKGROUNDS", "MARK_SETS", "MARK_STYLES", "VARIED_TEXTURES", "background_arrays", "remover_pairs", "watermark_pairs"]
+__all__ = ["BACKGROUNDS", "DEAD_LEAVES", "MARK_SETS", "MARK_STYLES", "VARIED_TEXTURES", "background_arrays", "photo_arrays",
+           "remover_pairs", "watermark_pairs"]  # fmt: skip

@@ -1,10 +1,10 @@
 """Recipe ``python -m genlearn train pix2pix``: paired image-to-image translation (Isola et al. 2017).
 
 ``--data watermarks`` (the default) trains a watermark remover for the marks users meet: "broad" marks on crops of
-45 varied backgrounds, half of them unmarked (:func:`~genlearn.data.watermarks.remover_pairs`), the U-Net whose head
-undoes the compositing and whose pixels with a gate below 0.7 pass through exactly, as does an image whose gate
-opens on fewer than 200 pixels (:meth:`Pix2PixConfig.remover`)
-and L1 with the gate's mask loss (:meth:`Pix2PixTrainConfig.remover`); 1,500 crops of 128x128, the scale it is used
+57 varied backgrounds (photos, recolourings, textures, paintings, dead leaves), half of them unmarked
+(:func:`~genlearn.data.watermarks.remover_pairs`), the U-Net whose head undoes the compositing and whose pixels with
+a gate below 0.7 pass through exactly, as does an image whose gate opens on fewer than 200 pixels
+(:meth:`Pix2PixConfig.remover`) and L1 with the gate's mask loss (:meth:`Pix2PixTrainConfig.remover`); 1,500 crops of 128x128, the scale it is used
 at, batch 4, a time budget of 8 minutes in the cpu profile. Chapter 8 measures it over three seeds on marks drawn by
 another procedure and on clean photos.
 ``colorize`` (grayscale -> colour): the residual U-Net of chapter 8, 4,000 steps (3 min 20 s on 2 cores). An
