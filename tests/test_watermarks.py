@@ -260,5 +260,7 @@ def test_dead_leaves_paint_palette_colours_reproducibly_and_check_their_input():
     assert {tuple(c) for c in palette_from(photos, n=100)} == {(7, 7, 7), (200, 200, 200)}
     with pytest.raises(ValueError, match="shape \\(K, 3\\)"):
         dead_leaves(16, 0, np.zeros((4,), np.uint8))
+    with pytest.raises(ValueError, match="how many discs fall"):
+        dead_leaves(16, 0, palette, leaves=0)  # not silently the default number
     with pytest.raises(ValueError, match="at least one image"):
         palette_from([])

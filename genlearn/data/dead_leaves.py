@@ -58,7 +58,7 @@ def dead_leaves(side: int, seed: int, palette: np.ndarray, *, r_min: float = 1.5
     Args:
         side: image side in pixels.
         seed: the draws (radii, places, colours, blur).
-        palette: uint8 ``(K, 3)`` colours; each leaf takes one at random (the first fills the background).
+        palette: uint8 ``(K, 3)`` colours; each leaf takes one at random, and so does the background beneath them.
         r_min, r_max: the radii's range in pixels (default ``r_max``: a fifth of the side).
         leaves: how many discs fall (default ``side**2 / 12``: the first ones are covered many times over).
         blur: a Gaussian blur of radius 0.4-1.0 pixel; None: on half of the seeds.
@@ -71,11 +71,13 @@ def dead_leaves(side: int, seed: int, palette: np.ndarray, *, r_min: float = 1.5
     palette = np.asarray(palette)
     if palette.ndim != 2 or palette.shape[1] != 3 or len(palette) == 0:
         raise ValueError(f"palette holds RGB colours, shape (K, 3) with K >= 1; got {palette.shape}")
+    n = int(side * side / 12) if leaves is None else leaves
+    if n < 1:
+        raise ValueError(f"leaves is how many discs fall, at least 1; got {leaves}")
     rng = np.random.default_rng([seed, _STREAM])
     r_max = 0.2 * side if r_max is None else r_max
     img = Image.new("RGB", (side, side), tuple(int(v) for v in palette[rng.integers(len(palette))]))
     draw = ImageDraw.Draw(img)
-    n = leaves or int(side * side / 12)
     radii = leaf_radii(rng, n, r_min, r_max)  # (n,)
     xs, ys = rng.uniform(-r_max, side + r_max, size=(2, n))  # centres, also just outside: leaves cut by the border
     colours = palette[rng.integers(len(palette), size=n)]  # (n, 3)
