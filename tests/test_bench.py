@@ -93,7 +93,7 @@ def test_the_ddpm_cases_make_the_same_update_so_their_ratio_is_the_library_overh
         updated.append([p.detach() - b for p, b in zip(step.network.parameters(), before)])
         assert n == batch
     if case == "ddpm16":
-        assert sum(p.numel() for p in step.network.parameters()) == 1_114_532  # DDPMConfig.digits(width=32)
+        assert sum(p.numel() for p in step.network.parameters()) == 1_114_532  # DDPMConfig.digits(width=32); test_diffusion_unet counts it independently
     assert any(d.abs().max() > 0 for d in updated[0])
     for a, b in zip(*updated):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)

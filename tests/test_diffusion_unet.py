@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlearn.models import diffusion_unet
+from genlearn.models.ddpm import DDPMConfig
 from genlearn.models.diffusion_unet import DiffusionUNet, DiffusionUNetConfig, ResBlock, SelfAttention, timestep_embedding
 from genlearn.models.layers import count_parameters
 
@@ -93,8 +94,9 @@ PATCHED = replace(TINY, image_size=16, patch_size=2)  # levels of 8 and 4 pixels
 
 
 @pytest.mark.parametrize("c", [TINY, DiffusionUNetConfig.tiny(num_classes=3), replace(TINY, out_channels=2, num_res_blocks=2),
-                               PATCHED, replace(PATCHED, in_channels=3, out_channels=2, patch_size=4, image_size=32)],
-                         ids=["tiny", "conditional", "two-blocks", "patches-of-2", "patches-of-4-rgb"])
+                               PATCHED, replace(PATCHED, in_channels=3, out_channels=2, patch_size=4, image_size=32),
+                               DDPMConfig.digits(width=32).unet],
+                         ids=["tiny", "conditional", "two-blocks", "patches-of-2", "patches-of-4-rgb", "chapter-13-digits"])
 def test_parameter_count_follows_the_structure(c):
     assert count_parameters(DiffusionUNet(c)) == expected_parameters(c)
 
