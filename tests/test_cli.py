@@ -239,7 +239,7 @@ def test_pix2pix_translates_any_size_through_the_command_line(runs, tmp_path, ca
 
     run = str(runs / "pix2pix")
     model = genlearn.load(run)
-    assert model.config.unblend and model.config.gate_threshold == 0.7 and model.config.in_channels == 3  # the default data: the remover
+    assert model.config.unblend and model.config.gate_threshold == 0.5 and model.config.gate_views == 8 and model.config.in_channels == 3  # the default data: the remover
     x, _ = watermark_pairs("test", n=3, size=16, seed=1)
     odd = torch.nn.functional.interpolate(x, size=(20, 28))  # (3, 3, 20, 28): not multiples of 2^depth = 8
     np.savez(tmp_path / "marked.npz", images=odd.numpy())

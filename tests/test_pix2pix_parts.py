@@ -440,7 +440,7 @@ def test_the_unblend_head_recovers_the_photo_under_a_semi_transparent_mark_from_
     with pytest.raises(ValueError, match="unblend"):
         UnetGenerator(3, 3, unblend=True)
     cfg = Pix2PixConfig.remover(image_size=64, width=4, depth=3)
-    assert cfg.unblend and cfg.gate_threshold == 0.7
+    assert cfg.unblend and cfg.gate_threshold == 0.5 and cfg.gate_views == 8
     model = Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict()))  # saved with the run
     assert model.G.unblend and model.G.head[-1].out_channels == 5  # b (3), s, gate
 
@@ -536,3 +536,59 @@ def test_the_mask_loss_opens_the_gate_on_marks_and_needs_a_blend_unet():
     with pytest.raises(ValueError, match="lambda_mask"):
         Pix2PixTrainConfig(lambda_mask=-1.0)
 
+
+
+def _unblend_unet(views, threshold=0.5, seed=0):
+    torch.manual_seed(seed)
+    g = UnetGenerator(3, 3, width=4, depth=3, dropout=0.0, blend=True, unblend=True, gate_bias=0.0, gate_threshold=threshold, gate_views=views)
+    return g.eval()
+
+
+def test_a_gate_averaged_over_the_squares_eight_symmetries_makes_the_remover_commute_with_them():
+    x = torch.rand(2, 3, 16, 24) * 2 - 1  # not square: a quarter turn swaps height and width
+    turn = lambda t: torch.rot90(t, 1, (2, 3))  # noqa: E731
+    mirror = lambda t: t.flip(3)  # noqa: E731
+    with torch.no_grad():
+        for views, commutes_with in ((8, (turn, mirror)), (2, (mirror,)), (1, ())):
+            g = _unblend_unet(views)
+            y = g(x)
+            for op in (turn, mirror):
+                gap = (op(y) - g(op(x))).abs().max().item()
+                assert (gap < 1e-5) == (op in commutes_with), (views, op, gap)
+
+
+def test_the_averaged_gate_is_the_mean_of_the_views_gate_probabilities_each_turned_back():
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    one = _unblend_unet(1, threshold=0.0)
+    four = _unblend_unet(4)
+    four.load_state_dict(one.state_dict())
+    with torch.no_grad():
+        p = lambda t: torch.sigmoid(one(t, with_gate=True)[1])  # noqa: E731
+        views = [p(x), p(x.flip(3)).flip(3), p(x.flip(2, 3)).flip(2, 3), p(x.flip(3).flip(2, 3)).flip(2, 3).flip(3)]  # written out by hand
+        expected = torch.stack(views).mean(0)
+        got = torch.sigmoid(four(x, with_gate=True)[1])
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert not torch.allclose(got, views[0], atol=1e-3)  # the views disagree: the average is not the input's gate
+
+
+def test_gate_views_apply_in_eval_mode_only_are_saved_with_the_run_and_reject_other_counts():
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    one, eight = _unblend_unet(1), _unblend_unet(8)
+    eight.load_state_dict(one.state_dict())
+    one.train(), eight.train()
+    with torch.no_grad():
+        assert torch.equal(one(x), eight(x))  # training: one pass, soft gate
+        one.eval(), eight.eval()
+        assert not torch.equal(one(x), eight(x))
+    cfg = Pix2PixConfig(image_size=16, g_width=4, depth=3, d_width=4, d_layers=1, blend=True, unblend=True, gate_threshold=0.5, gate_views=8)
+    assert Pix2Pix(Pix2PixConfig.from_dict(cfg.to_dict())).G.gate_views == 8
+    saved = cfg.to_dict()
+    saved.pop("gate_views")  # a run saved before gate_views existed: one view, as it was evaluated
+    assert Pix2Pix(Pix2PixConfig.from_dict(saved)).G.gate_views == 1
+    for bad in (0, 3, 16, True, 2.0):
+        with pytest.raises(ValueError, match="gate_views"):
+            Pix2PixConfig(blend=True, unblend=True, gate_threshold=0.5, gate_views=bad)
+    with pytest.raises(ValueError, match="unblend=True"):
+        Pix2PixConfig(blend=True, gate_views=4)
+    with pytest.raises(ValueError, match="gate_views"):
+        UnetGenerator(3, 3, blend=True, unblend=True, gate_views=5)

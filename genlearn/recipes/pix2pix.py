@@ -2,8 +2,9 @@
 
 ``--data watermarks`` (the default) trains a watermark remover for the marks users meet: "broad" marks on crops of
 57 varied backgrounds (photos, recolourings, textures, paintings, dead leaves), half of them unmarked
-(:func:`~genlearn.data.watermarks.remover_pairs`), the U-Net whose head undoes the compositing and whose pixels with
-a gate below 0.7 pass through exactly, as does an image whose gate opens on fewer than 200 pixels
+(:func:`~genlearn.data.watermarks.remover_pairs`), the U-Net whose head undoes the compositing, its predictions
+averaged at test time over the image's eight quarter turns and mirror images, and whose pixels with an averaged gate
+below 0.5 pass through exactly, as does an image whose gate opens on fewer than 200 pixels
 (:meth:`Pix2PixConfig.remover`) and L1 with the gate's mask loss (:meth:`Pix2PixTrainConfig.remover`); 1,500 crops of 128x128, the scale it is used
 at, batch 4, a time budget of 8 minutes in the cpu profile. Chapter 8 measures it over three seeds on marks drawn by
 another procedure and on clean photos.
