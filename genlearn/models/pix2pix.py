@@ -289,7 +289,7 @@ class UnetGenerator(nn.Module):
                     gate = gate * (gate.flatten(1).sum(1) >= self.min_mark_pixels).to(x.dtype).view(-1, 1, 1, 1)
             out = (x + gate * (s * x + b)).clamp(-1, 1)  # s = a / (1 - a), b = -s k undo x = (1 - a) y + a k
             return (out, g.expand_as(x)) if with_gate else out
-        h = self._decode(x, bottleneck_scale)
+        h = self.encode_decode(x, bottleneck_scale)
         if self.blend:
             c, logits = self.head(torch.cat([h, x], dim=1)).chunk(2, dim=1)  # (N, out_channels, S, S) each
             m = torch.sigmoid(logits)  # how much of each pixel to repaint
@@ -299,8 +299,12 @@ class UnetGenerator(nn.Module):
             return (out, logits) if with_gate else out
         return (x + h).clamp(-1, 1) if self.residual else h  # (N, out_channels, S, S); a 1-channel x broadcasts
 
-    def _decode(self, x: torch.Tensor, bottleneck_scale: float) -> torch.Tensor:
-        """x (N, in_channels, S, S) -> the last decoder layer's output (N, w_0 or out_channels, S, S)."""
+    def encode_decode(self, x: torch.Tensor, bottleneck_scale: float = 1.0) -> torch.Tensor:
+        """x (N, in_channels, S, S) -> the last decoder layer's output (N, w_0 or out_channels, S, S): the encoder down
+        to the bottleneck, then the decoder back up, each of its layers fed the mirrored encoder output (the skips).
+
+        Chapter 8.
+        """
         skips = []
         h = x
         for layer in self.down:
@@ -313,7 +317,7 @@ class UnetGenerator(nn.Module):
 
     def _unblend_head(self, x: torch.Tensor, bottleneck_scale: float) -> list[torch.Tensor]:
         """x (N, C, S, S) -> the unblend head's offset b (N, C, S, S), gain s and gate logits g (N, 1, S, S) each."""
-        return self.head(torch.cat([self._decode(x, bottleneck_scale), x], dim=1)).split([self.out_channels, 1, 1], dim=1)
+        return self.head(torch.cat([self.encode_decode(x, bottleneck_scale), x], dim=1)).split([self.out_channels, 1, 1], dim=1)
 
 
 class ConditionalPatchDiscriminator(nn.Module):
