@@ -90,6 +90,6 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
 def from_uint8(x: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] -> float32 [-1, 1].
 
-    Chapter 0.
+    Chapters 0 and 8.
     """
     return x.float() / 127.5 - 1
