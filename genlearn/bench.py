@@ -232,7 +232,7 @@ def time_step(case: str, mode: str, *, seconds: float = 15.0, warmup: int = 5, d
     Returns a record: case, mode, device, batch, ``first_step_s`` (with compiling, where compiled), ``step_ms``
     (median), ``steps_per_s``, ``images_per_s`` and the number of timed steps.
 
-    Chapter 0.
+    Chapters 0 and 13.
     """
     if case not in BUILDERS:
         raise ValueError(f"unknown case {case!r}; choose from {', '.join(ALL_CASES)}")
@@ -263,7 +263,7 @@ def time_step(case: str, mode: str, *, seconds: float = 15.0, warmup: int = 5, d
 def table(records: Sequence[dict]) -> str:
     """A markdown table of :func:`time_step` records, each with its ratio to the same case's ``fp32`` time.
 
-    Chapter 0.
+    Chapters 0 and 13.
     """
     fp32 = {r["case"]: r["step_ms"] for r in records if r["mode"] == "fp32" and "step_ms" in r}
     lines = ["| case | mode | ms / step | steps / s | speed-up vs fp32 | first step (s) |", "| --- | --- | --- | --- | --- | --- |"]
