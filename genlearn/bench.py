@@ -19,10 +19,11 @@ the code there. The CycleGAN step leaves out the image pool, which copies one im
 
 ``ddpm32`` times chapter 13's step (:func:`~genlearn.train.ddpm.ddpm_step` on the shared set-up, with its EMA and
 warmup) on DDPM's CIFAR-10 U-Net (35.7M parameters) at batch 128; ``ddpm32-plain`` the same update written as a
-minimal PyTorch loop (no set-up, no history), so that their ratio is the library's overhead. ``ddpm16`` and
-``ddpm16-plain`` do the same with the net and settings chapter 13 trains on the digits in the cpu profile
-(:meth:`~genlearn.models.ddpm.DDPMConfig.digits` at width 32, :meth:`~genlearn.train.ddpm.DDPMTrainConfig.digits`,
-16x16 images, batch 128): a small net's step is where the library's bookkeeping would show.
+minimal PyTorch loop (no set-up, no history), so that their ratio, printed under the table, is the library's
+overhead. ``ddpm16`` and ``ddpm16-plain`` do the same with the net and settings chapter 13 trains on the digits in
+the cpu profile (:meth:`~genlearn.models.ddpm.DDPMConfig.digits` at width 32,
+:meth:`~genlearn.train.ddpm.DDPMTrainConfig.digits`, 16x16 images, batch 128): a small net's step is where the
+library's bookkeeping would show.
 """
 
 from __future__ import annotations
@@ -276,6 +277,16 @@ def table(records: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _overheads(records: Sequence[dict]) -> list[str]:
+    """One line per case timed beside its ``-plain`` twin in the same mode: the library's median step time over the
+    plain loop's, the library's overhead (``ddpm16`` / ``ddpm16-plain``). Timed one after the other, so a ratio
+    carries the machine's drift between the two windows: repeat it before reading a few per cent into it.
+    """
+    ms = {(r["case"], r["mode"]): r["step_ms"] for r in records if "step_ms" in r}
+    return [f"{case} / {case}-plain ({mode}): {ms[case, mode] / ms[f'{case}-plain', mode]:.3f}x"
+            for (case, mode) in ms if (f"{case}-plain", mode) in ms]  # fmt: skip
+
+
 class _UsageError(Exception):
     """A mistake on the command line: one sentence, exit status 2."""
 
@@ -326,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             records.append(record)
             print(f"{case} {mode}: " + (record["error"] if "error" in record else f"{record['step_ms']:.1f} ms per step"), flush=True)
     print(table(records))
+    for line in _overheads(records):
+        print(line)
     if args.out is not None:
         info = {"torch": torch.__version__, "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else device.type}
         args.out.write_text(json.dumps({"environment": info, "records": records}, indent=1))

@@ -97,3 +97,19 @@ def test_the_ddpm_cases_make_the_same_update_so_their_ratio_is_the_library_overh
     assert any(d.abs().max() > 0 for d in updated[0])
     for a, b in zip(*updated):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_overheads_divide_each_case_by_its_plain_twin_in_the_same_mode():
+    records = [{"case": "ddpm16", "mode": "fp32", "step_ms": 66.0}, {"case": "ddpm16-plain", "mode": "fp32", "step_ms": 60.0},
+               {"case": "ddpm16", "mode": "amp", "step_ms": 50.0},  # no plain twin in this mode: no line
+               {"case": "ddpm32-plain", "mode": "fp32", "step_ms": 10.0}, {"case": "ddpm32", "mode": "fp32", "error": "OOM"},
+               {"case": "dcgan64", "mode": "fp32", "step_ms": 5.0}]  # fmt: skip
+    assert bench._overheads(records) == ["ddpm16 / ddpm16-plain (fp32): 1.100x"]
+
+
+def test_the_command_line_prints_the_library_overhead_under_the_table(tmp_path):
+    result = run_bench("--cases", "ddpm16,ddpm16-plain", "--modes", "fp32", "--out", "bench.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ms = {r["case"]: r["step_ms"] for r in json.loads((tmp_path / "bench.json").read_text())["records"]}
+    line = [x for x in result.stdout.splitlines() if x.startswith("ddpm16 / ddpm16-plain (fp32): ")]
+    assert line == [f"ddpm16 / ddpm16-plain (fp32): {ms['ddpm16'] / ms['ddpm16-plain']:.3f}x"]
